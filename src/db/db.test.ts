@@ -1,0 +1,71 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateDown, migrateToLatest, type DatabaseHandle } from './index.js';
+import { openTestDatabase } from './testing.js';
+
+let handle: DatabaseHandle;
+beforeAll(async () => {
+  handle = await openTestDatabase();
+});
+afterAll(async () => {
+  await handle.close();
+});
+
+describe('database layer', () => {
+  it('keeps calendar dates as plain strings and int8 as numbers', async () => {
+    const r = await sql<{ d: unknown; n: unknown }>`SELECT date '2024-04-01' AS d, 42::int8 AS n`.execute(
+      handle.db,
+    );
+    expect(r.rows[0]).toEqual({ d: '2024-04-01', n: 42 });
+  });
+
+  it('gives every table a municipality code', async () => {
+    const r = await sql<{ table_name: string }>`
+      SELECT t.table_name FROM information_schema.tables t
+      WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+        AND t.table_name NOT LIKE 'kysely_%'
+        AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
+          WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.column_name = 'lg_code')`.execute(
+      handle.db,
+    );
+    expect(r.rows).toEqual([]);
+  });
+
+  it('refuses to update or delete append-only history', async () => {
+    await handle.db.insertInto('municipality').values({ lg_code: '999016', name: 'テスト市' }).execute();
+    const change = await handle.db
+      .insertInto('change')
+      .values({
+        lg_code: '999016',
+        change_type: 'test',
+        change_kind: 'correction',
+        reason: 'test',
+        effective_date: '2024-04-01',
+        processed_on: '2024-04-01',
+        notified_on: null,
+        staff_id: 's',
+        terminal_id: 't',
+        notes: null,
+        cancels_change_id: null,
+        payload: JSON.stringify({}),
+      })
+      .returning('change_id')
+      .executeTakeFirstOrThrow();
+    await expect(
+      handle.db.updateTable('change').set({ reason: 'x' }).where('change_id', '=', change.change_id).execute(),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      handle.db.deleteFrom('change').where('change_id', '=', change.change_id).execute(),
+    ).rejects.toThrow(/append-only/);
+  });
+
+  it('migrates down and up again', async () => {
+    await handle.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL jumin.allow_delete = 'on'`.execute(trx);
+      await trx.deleteFrom('change').execute();
+      await trx.deleteFrom('municipality').execute();
+    });
+    expect(await migrateDown(handle.db)).toEqual(['Down 0001_register']);
+    expect(await migrateToLatest(handle.db)).toEqual(['Up 0001_register']);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The database: Kysely over embedded PGlite when DATABASE_URL is unset, over PostgreSQL otherwise.
+ * Both parse values the same way: calendar dates stay `YYYY-MM-DD` strings (never a JavaScript Date),
+ * int8 becomes a number (ids stay far below 2^53), timestamps become Date instants.
+ */
+import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { Database } from './schema.js';
+import { PGlitePool } from './pglite-pool.js';
+
+export type { Database } from './schema.js';
+export { migrateToLatest, migrateDown } from './migrate.js';
+
+const OID_INT8 = 20;
+const OID_DATE = 1082;
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  readonly db: Db;
+  readonly kind: 'embedded' | 'postgres';
+  close(): Promise<void>;
+}
+
+/** Opens an embedded database in `dataDir`, or in memory when `dataDir` is undefined. */
+export async function openEmbedded(dataDir: string | undefined): Promise<DatabaseHandle> {
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    extensions: { pg_trgm },
+    parsers: {
+      [OID_INT8]: (v: string) => Number(v),
+      [OID_DATE]: (v: string) => v,
+    },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PGlitePool(pglite) }) });
+  return { db, kind: 'embedded', close: () => db.destroy() };
+}
+
+/** Opens a PostgreSQL pool; `searchPath` lets tests isolate themselves in their own schema. */
+export function openPostgres(url: string, options: { searchPath?: string; max?: number } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === OID_INT8) return (v: string) => Number(v);
+        if (oid === OID_DATE) return (v: string) => v;
+        return pg.types.getTypeParser(oid, format);
+      }) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+  return config.database.kind === 'postgres'
+    ? openPostgres(config.database.url)
+    : openEmbedded(config.database.dataDir);
+}
