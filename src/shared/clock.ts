@@ -2,18 +2,20 @@
  * The only source of "now". Services take a Clock so tests can fix the day; nothing else is mocked.
  * `today()` is the calendar day in Japan (Asia/Tokyo), as a plain `YYYY-MM-DD` string.
  */
+import type { PlainDate } from './plainDate.js';
+
 export interface Clock {
   /** The current instant. */
   now(): Date;
   /** Today's calendar date in Japan, `YYYY-MM-DD`. */
-  today(): string;
+  today(): PlainDate;
 }
 
 const JST_OFFSET_MS = 9 * 60 * 60 * 1000;
 
 /** The calendar day in Japan (UTC+9, no daylight saving) of an instant. */
-export function japanDateOf(instant: Date): string {
-  return new Date(instant.getTime() + JST_OFFSET_MS).toISOString().slice(0, 10);
+export function japanDateOf(instant: Date): PlainDate {
+  return new Date(instant.getTime() + JST_OFFSET_MS).toISOString().slice(0, 10) as PlainDate;
 }
 
 export const systemClock: Clock = {
@@ -33,7 +35,7 @@ export class FixedClock implements Clock {
     return new Date(this.instant.getTime());
   }
 
-  today(): string {
+  today(): PlainDate {
     return japanDateOf(this.instant);
   }
 

@@ -78,7 +78,12 @@ function digitIdSchema(spec: DigitIdSpec) {
     });
 }
 
-function parseWith<T>(schema: z.ZodType<T>, code: string, fallback: string, input: string): T {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  code: string,
+  fallback: string,
+  input: string,
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new DomainError(code, result.error.issues[0]?.message ?? fallback);
@@ -128,7 +133,10 @@ const MAX_SERIAL = 999_999_999;
 
 function numberFromSerial(serial: number, code: string, what: string): string {
   if (!Number.isSafeInteger(serial) || serial < 1 || serial > MAX_SERIAL) {
-    throw new DomainError(code, `${what}の連番は1から999999999までの整数です。採番の設定を確認してください。`);
+    throw new DomainError(
+      code,
+      `${what}の連番は1から999999999までの整数です。採番の設定を確認してください。`,
+    );
   }
   const body = String(serial).padStart(9, '0');
   return body + String(serialCheckDigit(body));
