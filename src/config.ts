@@ -12,7 +12,10 @@ const Env = z.object({
   DATABASE_URL: z.string().url().optional(),
   JUMIN_DATA_DIR: z.string().default('./data'),
   /** The municipality this deployment serves by default (demo: a fictional city). */
-  JUMIN_LG_CODE: z.string().regex(/^\d{6}$/).default('999016'),
+  JUMIN_LG_CODE: z
+    .string()
+    .regex(/^\d{6}$/)
+    .default('999016'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -20,7 +23,9 @@ export interface Config {
   readonly env: 'development' | 'test' | 'production';
   readonly port: number;
   readonly host: string;
-  readonly database: { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'embedded'; readonly dataDir: string };
+  readonly database:
+    | { readonly kind: 'postgres'; readonly url: string }
+    | { readonly kind: 'embedded'; readonly dataDir: string };
   readonly lgCode: string;
   readonly logLevel: string;
   /** Until staff login exists, operations act as this identity; never in production. */
@@ -43,7 +48,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   if (production && !e.DATABASE_URL) {
-    throw new ConfigError('NODE_ENV=production requires DATABASE_URL: the embedded database is for development only');
+    throw new ConfigError(
+      'NODE_ENV=production requires DATABASE_URL: the embedded database is for development only',
+    );
   }
   const config: Config = {
     env: e.NODE_ENV,

@@ -52,7 +52,11 @@ describe('database layer', () => {
       .returning('change_id')
       .executeTakeFirstOrThrow();
     await expect(
-      handle.db.updateTable('change').set({ reason: 'x' }).where('change_id', '=', change.change_id).execute(),
+      handle.db
+        .updateTable('change')
+        .set({ reason: 'x' })
+        .where('change_id', '=', change.change_id)
+        .execute(),
     ).rejects.toThrow(/append-only/);
     await expect(
       handle.db.deleteFrom('change').where('change_id', '=', change.change_id).execute(),

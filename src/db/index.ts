@@ -42,7 +42,10 @@ export async function openEmbedded(dataDir: string | undefined): Promise<Databas
 }
 
 /** Opens a PostgreSQL pool; `searchPath` lets tests isolate themselves in their own schema. */
-export function openPostgres(url: string, options: { searchPath?: string; max?: number } = {}): DatabaseHandle {
+export function openPostgres(
+  url: string,
+  options: { searchPath?: string; max?: number } = {},
+): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
@@ -51,7 +54,7 @@ export function openPostgres(url: string, options: { searchPath?: string; max?: 
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
         if (oid === OID_INT8) return (v: string) => Number(v);
         if (oid === OID_DATE) return (v: string) => v;
-        return pg.types.getTypeParser(oid, format);
+        return pg.types.getTypeParser(oid, format) as (v: string) => unknown;
       }) as typeof pg.types.getTypeParser,
     },
   });

@@ -1,0 +1,1266 @@
+/**
+ * The change engine (異動処理). Each operation runs in one transaction: lock what it touches, check its
+ * preconditions, build each person's next full snapshot, check the household invariants, then write the
+ * change row, the snapshots and the outbox messages together. A refusal throws a DomainError and leaves
+ * nothing written.
+ */
+import type { z } from 'zod';
+import type { Db } from '../db/index.js';
+import {
+  DomainError,
+  NotFoundError,
+  flexDateSortKey,
+  householdNoFromSerial,
+  isHead,
+  normalizeForSearch,
+  parseLgCode,
+  personNoFromSerial,
+  type Clock,
+  type HouseholdNo,
+  type PersonNo,
+  type PlainDate,
+  type Relationship,
+} from '../shared/index.js';
+import type { NewPersonInput } from './change.js';
+import {
+  AliasInput,
+  BirthInput,
+  CancellationInput,
+  CorrectionInput,
+  DeathInput,
+  ExOfficioEntryInput,
+  ExOfficioRemovalInput,
+  FormerSurnameInput,
+  HeadChangeInput,
+  HouseholdMergeInput,
+  HouseholdSplitInput,
+  MoveInInput,
+  MoveInNoticeInput,
+  MoveOutInput,
+  MoveWithinInput,
+  MyNumberChangeInput,
+  checkNotFuture,
+  kindOf,
+  type ChangeKind,
+  type Reason,
+} from './change.js';
+import * as repo from './resident.repository.js';
+import {
+  ResidentRecord,
+  STATUS_LABEL,
+  checkKindItems,
+  type Address,
+  type PreviousAddress,
+  type ResidentStatus,
+} from './resident.js';
+import { parseInput } from './parse.js';
+
+/** Who is acting, where, for which municipality. Set by the HTTP layer (later: from the staff session). */
+export interface Actor {
+  readonly lgCode: string;
+  readonly staffId: string;
+  readonly terminalId: string;
+}
+
+export interface ChangeResult {
+  changeId: number;
+  changeType: string;
+  reason: Reason;
+  kind: ChangeKind;
+  effectiveDate: string;
+  persons: Array<{ personNo: PersonNo; historySeq: number }>;
+  householdNos: HouseholdNo[];
+}
+
+interface Loaded {
+  seq: number;
+  record: ResidentRecord;
+}
+
+interface Update {
+  before: Loaded | undefined;
+  after: ResidentRecord;
+}
+
+interface ChangeDraft {
+  changeType: string;
+  reason: Reason;
+  effectiveDate: string;
+  notifiedOn: string | undefined;
+  notes: string | undefined;
+  payload: Record<string, unknown>;
+  cancelsChangeId?: number;
+  updates: Update[];
+  /** Households whose current members must have exactly one head after the change. */
+  headRequired?: Iterable<string>;
+}
+
+/** Items sent to Juki-net as 本人確認情報 when any of them changes. */
+const IDENTITY_ITEMS = [
+  'name',
+  'reading',
+  'birthDate',
+  'sex',
+  'address',
+  'residentCode',
+  'myNumber',
+  'status',
+] as const;
+
+function identityOf(r: ResidentRecord) {
+  return {
+    personNo: r.personNo,
+    kind: r.kind,
+    name: r.name,
+    latinName: r.foreign?.latinName,
+    reading: r.reading,
+    birthDate: r.birthDate,
+    sex: r.sex,
+    address: r.address,
+    residentCode: r.residentCode,
+    myNumber: r.myNumber,
+    status: r.status,
+  };
+}
+
+function identityChanged(before: ResidentRecord | undefined, after: ResidentRecord): boolean {
+  if (!before) return true;
+  return IDENTITY_ITEMS.some((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+}
+
+export function searchColumnsOf(r: ResidentRecord): repo.SnapshotWrite['search'] & { kanaSort: string } {
+  const n = (s: string | undefined) => (s ? normalizeForSearch(s) : '');
+  const names = [r.name ? `${r.name.family}${r.name.given}` : '', r.foreign?.latinName ?? ''].filter(Boolean);
+  const others = [
+    r.foreign?.alias?.name,
+    r.foreign?.alias?.reading,
+    ...(r.foreign?.aliasHistory ?? []).flatMap((a) => [a.name, a.reading]),
+    r.formerSurname?.surname,
+    r.formerSurname?.reading,
+  ].filter((s): s is string => Boolean(s));
+  const kana = n(`${r.reading.family}${r.reading.given}`);
+  return {
+    nameNorm: names.map(n).join('|'),
+    kanaNorm: kana,
+    otherNamesNorm: others.map(n).join('|'),
+    addressNorm: n(`${r.address.text}${r.address.katagaki ?? ''}`),
+    birthSort: flexDateSortKey(r.birthDate) ?? null,
+    sex: r.sex,
+    myNumber: r.myNumber ?? null,
+    residentCode: r.residentCode ?? null,
+    residenceCardNo:
+      r.foreign?.status.category === 'midLongTerm'
+        ? r.foreign.status.residenceCardNo
+        : r.foreign?.status.category === 'specialPermanent'
+          ? r.foreign.status.certificateNo
+          : null,
+    kanaSort: kana,
+  };
+}
+
+const refuse = (code: string, message: string, details?: Record<string, unknown>) =>
+  new DomainError(code, message, details);
+
+export class ChangeService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Entries
+
+  /** 転入: one or more persons from another municipality or from abroad, forming or joining a household. */
+  async moveIn(actor: Actor, raw: MoveInInput): Promise<ChangeResult> {
+    const input = parseInput(MoveInInput, raw);
+    for (const m of input.members) {
+      if (input.origin === 'domestic' && m.kind === 'japanese' && input.previousAddress.abroad) {
+        throw refuse('PREVIOUS_ADDRESS_ABROAD', '国内からの転入では前住所に国内の住所を入力してください。');
+      }
+    }
+    if (input.origin === 'abroad' && !input.previousAddress.abroad) {
+      throw refuse(
+        'PREVIOUS_ADDRESS_NOT_ABROAD',
+        '国外からの転入では前住所に国外の住所（国名）を入力してください。',
+      );
+    }
+    const reason: Reason = input.origin === 'abroad' ? 'moveInFromAbroad' : 'domesticMoveIn';
+    return this.enter(actor, 'moveIn', reason, input, raw);
+  }
+
+  /** 職権記載: entry by the mayor's authority (e.g. after naturalisation or a court decision). */
+  async exOfficioEntry(actor: Actor, raw: ExOfficioEntryInput): Promise<ChangeResult> {
+    const input = parseInput(ExOfficioEntryInput, raw);
+    return this.enter(actor, 'exOfficioEntry', 'exOfficioEntry', input, raw);
+  }
+
+  private async enter(
+    actor: Actor,
+    changeType: string,
+    reason: Reason,
+    input: z.output<typeof ExOfficioEntryInput>,
+    raw: unknown,
+  ): Promise<ChangeResult> {
+    const today = this.clock.today();
+    checkNotFuture(input.effectiveDate, today);
+    this.checkDistinctNumbers(input.members);
+    return this.db.transaction().execute(async (trx) => {
+      const { householdNo, order, isNew } = await this.targetHousehold(trx, actor, input.household);
+      const updates: Update[] = [];
+      let nextOrder = order;
+      for (const m of input.members) {
+        await this.checkNotRegistered(trx, actor, m);
+        const personNo = personNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'person'));
+        updates.push({
+          before: undefined,
+          after: this.newRecord(personNo, m, {
+            householdNo,
+            householdOrder: nextOrder++,
+            residentSince: input.effectiveDate,
+            address: input.address,
+            addressSetOn: input.effectiveDate,
+            notifiedOn: input.notifiedOn ?? today,
+            previousAddress: input.previousAddress,
+          }),
+        });
+      }
+      return this.commit(trx, actor, {
+        changeType,
+        reason,
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw as Record<string, unknown>,
+        updates,
+        headRequired: isNew ? [householdNo] : [],
+      });
+    });
+  }
+
+  /** 出生: a child entered into an existing household at its address. */
+  async birth(actor: Actor, raw: BirthInput): Promise<ChangeResult> {
+    const input = parseInput(BirthInput, raw);
+    const today = this.clock.today();
+    checkNotFuture(input.effectiveDate, today);
+    const birth = input.child.birthDate;
+    if (birth.kind === 'exact' && birth.date !== input.effectiveDate) {
+      throw refuse('BIRTH_DATE_MISMATCH', '出生の異動日は生年月日と同じ日付にしてください。');
+    }
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) {
+        throw householdNotFound();
+      }
+      const members = await this.loadMembers(trx, actor, input.householdNo);
+      const anchor = members[0];
+      if (!anchor) {
+        throw refuse(
+          'HOUSEHOLD_EMPTY',
+          'この世帯には現在の世帯員がいません。出生の届出は世帯員のいる世帯に記載してください。',
+        );
+      }
+      await this.checkNotRegistered(trx, actor, input.child);
+      const personNo = personNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'person'));
+      const order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.householdNo)) + 1;
+      const child = this.newRecord(personNo, input.child, {
+        householdNo: input.householdNo,
+        householdOrder: order,
+        residentSince: input.effectiveDate,
+        address: anchor.record.address,
+        addressSetOn: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        previousAddress: undefined,
+      });
+      return this.commit(trx, actor, {
+        changeType: 'birth',
+        reason: 'birth',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates: [{ before: undefined, after: child }],
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Moves
+
+  /** 転居: a move within the municipality, of the whole household or of some members. */
+  async moveWithin(actor: Actor, raw: MoveWithinInput): Promise<ChangeResult> {
+    const input = parseInput(MoveWithinInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    checkDistinct(input.personNos);
+    return this.db.transaction().execute(async (trx) => {
+      const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
+      const fromHousehold = singleHousehold(movers);
+      await repo.lockHousehold(trx, actor.lgCode, fromHousehold);
+      const members = await this.loadMembers(trx, actor, fromHousehold);
+      const moving = new Set<string>(input.personNos);
+      const staying = members.filter((m) => !moving.has(m.record.personNo));
+      const moved = (r: ResidentRecord): ResidentRecord => ({
+        ...r,
+        address: input.address,
+        addressSetOn: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        previousAddress: {
+          text: r.address.katagaki ? `${r.address.text} ${r.address.katagaki}` : r.address.text,
+          abroad: false,
+        },
+      });
+      const updates: Update[] = [];
+      const headRequired: string[] = [];
+      const target = input.household;
+      if (target.mode === 'same') {
+        if (staying.length > 0) {
+          throw refuse(
+            'PARTIAL_MOVE_NEEDS_HOUSEHOLD',
+            '世帯の一部の方が転居する場合は、新しい世帯を作るか、転居先の世帯に加わるかを指定してください。',
+          );
+        }
+        for (const m of movers) updates.push({ before: m, after: moved(m.record) });
+      } else {
+        const relationships = relationshipMap(target.relationships, input.personNos);
+        let householdNo: HouseholdNo;
+        let order: number;
+        if (target.mode === 'new') {
+          householdNo = await this.newHousehold(trx, actor);
+          order = 1;
+        } else {
+          householdNo = target.householdNo;
+          if (householdNo === fromHousehold) {
+            throw refuse(
+              'SAME_HOUSEHOLD',
+              '転居先の世帯が現在の世帯と同じです。世帯全員の転居として入力してください。',
+            );
+          }
+          if (!(await repo.lockHousehold(trx, actor.lgCode, householdNo))) throw householdNotFound();
+          order = (await repo.maxHouseholdOrder(trx, actor.lgCode, householdNo)) + 1;
+        }
+        headRequired.push(householdNo);
+        for (const m of movers) {
+          updates.push({
+            before: m,
+            after: {
+              ...moved(m.record),
+              householdNo,
+              householdOrder: order++,
+              relationship: relationships.get(m.record.personNo)!,
+            },
+          });
+        }
+        if (staying.length > 0) {
+          updates.push(...this.resetRelationships(staying, input.remainingRelationships));
+          if (movers.some((m) => isHead(m.record.relationship)) || input.remainingRelationships.length > 0) {
+            headRequired.push(fromHousehold);
+          }
+        }
+      }
+      return this.commit(trx, actor, {
+        changeType: 'moveWithin',
+        reason: 'moveWithin',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates,
+        headRequired,
+      });
+    });
+  }
+
+  /**
+   * 転出: removes the persons on the planned date. A planned date after today keeps them current with the
+   * planned move-out recorded; the removal then takes effect on the earlier of the planned date and the
+   * move-in date the new municipality reports (`recordMoveInNotice`, `completeDueMoveOuts`).
+   */
+  async moveOut(actor: Actor, raw: MoveOutInput): Promise<ChangeResult> {
+    const input = parseInput(MoveOutInput, raw);
+    const today = this.clock.today();
+    checkNotFuture(input.notifiedOn, today, '届出日');
+    checkDistinct(input.personNos);
+    const immediate = input.plannedDate <= today;
+    const reason: Reason = input.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+    if (!immediate && input.remainingRelationships.length > 0) {
+      throw refuse(
+        'HEAD_CHANGE_AFTER_MOVE_OUT',
+        '転出予定日が未来の場合、残る世帯員の世帯主変更は転出の効力発生後に入力してください。',
+      );
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
+      for (const m of movers) {
+        if (m.record.plannedMoveOut) {
+          throw refuse(
+            'MOVE_OUT_ALREADY_PLANNED',
+            'この方はすでに転出予定です。変更する場合は先の転出を取り消してください。',
+            {
+              personNo: m.record.personNo,
+            },
+          );
+        }
+      }
+      const householdNo = singleHousehold(movers);
+      await repo.lockHousehold(trx, actor.lgCode, householdNo);
+      const moving = new Set<string>(input.personNos);
+      const staying = (await this.loadMembers(trx, actor, householdNo)).filter(
+        (m) => !moving.has(m.record.personNo),
+      );
+      const updates: Update[] = movers.map((m) => ({
+        before: m,
+        after: immediate
+          ? removed(m.record, 'movedOut', {
+              reason,
+              effectiveDate: input.plannedDate,
+              destination: input.destination,
+            })
+          : {
+              ...m.record,
+              plannedMoveOut: {
+                plannedDate: input.plannedDate,
+                destination: input.destination,
+                notifiedOn: input.notifiedOn,
+              },
+            },
+      }));
+      const headRequired: string[] = [];
+      if (input.remainingRelationships.length > 0) {
+        updates.push(...this.resetRelationships(staying, input.remainingRelationships));
+        headRequired.push(householdNo);
+      }
+      return this.commit(trx, actor, {
+        changeType: 'moveOut',
+        reason: immediate ? reason : 'plannedMoveOut',
+        effectiveDate: input.plannedDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: {
+          ...(raw as Record<string, unknown>),
+          moveOutCertificates: movers.map((m) => m.record.personNo),
+        },
+        updates,
+        headRequired,
+      });
+    });
+  }
+
+  /**
+   * 転入通知: the new municipality reports the move-in date. A pending move-out is removed on the earlier
+   * of the planned date and the move-in date; a removal already made on the planned date is moved back to
+   * the move-in date if that was earlier.
+   */
+  async recordMoveInNotice(actor: Actor, raw: MoveInNoticeInput): Promise<ChangeResult> {
+    const input = parseInput(MoveInNoticeInput, raw);
+    checkNotFuture(input.moveInDate, this.clock.today(), '転入日');
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.load(trx, actor, input.personNo, true);
+      const r = p.record;
+      const plan = r.plannedMoveOut;
+      if (r.status === 'current' && plan) {
+        const effectiveDate = input.moveInDate < plan.plannedDate ? input.moveInDate : plan.plannedDate;
+        const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+        return this.commit(trx, actor, {
+          changeType: 'moveOutRemoval',
+          reason,
+          effectiveDate,
+          notifiedOn: undefined,
+          notes: input.notes,
+          payload: raw,
+          updates: [
+            {
+              before: p,
+              after: removed(
+                { ...r, plannedMoveOut: { ...plan, moveInNoticeDate: input.moveInDate } },
+                'movedOut',
+                { reason, effectiveDate, destination: plan.destination },
+              ),
+            },
+          ],
+        });
+      }
+      if (r.status === 'movedOut' && r.removal) {
+        const effectiveDate =
+          input.moveInDate < r.removal.effectiveDate ? input.moveInDate : r.removal.effectiveDate;
+        return this.commit(trx, actor, {
+          changeType: 'moveInNotice',
+          reason: 'moveInNoticeReceived',
+          effectiveDate,
+          notifiedOn: undefined,
+          notes: input.notes,
+          payload: raw,
+          updates: [
+            {
+              before: p,
+              after: {
+                ...r,
+                ...(r.plannedMoveOut
+                  ? { plannedMoveOut: { ...r.plannedMoveOut, moveInNoticeDate: input.moveInDate } }
+                  : {}),
+                removal: { ...r.removal, effectiveDate },
+              },
+            },
+          ],
+        });
+      }
+      throw refuse('NO_MOVE_OUT', 'この方には転出の届出がありません。転入通知を受理できません。');
+    });
+  }
+
+  /** Batch: removes every pending mover whose planned date has come (runs daily and at start-up). */
+  async completeDueMoveOuts(actor: Actor): Promise<ChangeResult[]> {
+    const today = this.clock.today();
+    const due = await repo.findDueMoveOuts(this.db, actor.lgCode, today);
+    const results: ChangeResult[] = [];
+    for (const personNo of due) {
+      const result = await this.db.transaction().execute(async (trx) => {
+        const p = await this.load(trx, actor, personNo, true);
+        const plan = p.record.plannedMoveOut;
+        if (p.record.status !== 'current' || !plan || plan.plannedDate > today) return undefined;
+        const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+        return this.commit(trx, actor, {
+          changeType: 'moveOutRemoval',
+          reason,
+          effectiveDate: plan.plannedDate,
+          notifiedOn: undefined,
+          notes: undefined,
+          payload: { personNo, plannedDate: plan.plannedDate },
+          updates: [
+            {
+              before: p,
+              after: removed(p.record, 'movedOut', {
+                reason,
+                effectiveDate: plan.plannedDate,
+                destination: plan.destination,
+              }),
+            },
+          ],
+        });
+      });
+      if (result) results.push(result);
+    }
+    return results;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Household changes (世帯変更)
+
+  /** 世帯分離: some members leave to form a new household at the same address. */
+  async householdSplit(actor: Actor, raw: HouseholdSplitInput): Promise<ChangeResult> {
+    const input = parseInput(HouseholdSplitInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    const leaving = input.members.map((m) => m.personNo);
+    checkDistinct(leaving);
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) throw householdNotFound();
+      const members = await this.loadMembers(trx, actor, input.householdNo);
+      const byNo = new Map(members.map((m) => [m.record.personNo as string, m]));
+      for (const p of leaving) {
+        if (!byNo.has(p)) throw notAMember();
+      }
+      if (leaving.length === members.length) {
+        throw refuse(
+          'SPLIT_ALL_MEMBERS',
+          '世帯全員を分離することはできません。残る世帯員を確認してください。',
+        );
+      }
+      const householdNo = await this.newHousehold(trx, actor);
+      let order = 1;
+      const updates: Update[] = input.members.map((m) => {
+        const p = byNo.get(m.personNo)!;
+        return {
+          before: p,
+          after: { ...p.record, householdNo, householdOrder: order++, relationship: m.relationship },
+        };
+      });
+      const staying = members.filter((m) => !leaving.includes(m.record.personNo));
+      updates.push(...this.resetRelationships(staying, input.remainingRelationships));
+      return this.commit(trx, actor, {
+        changeType: 'householdSplit',
+        reason: 'householdSplit',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates,
+        headRequired: [householdNo, input.householdNo],
+      });
+    });
+  }
+
+  /** 世帯合併: every member of one household joins another; relationships re-set to its head. */
+  async householdMerge(actor: Actor, raw: HouseholdMergeInput): Promise<ChangeResult> {
+    const input = parseInput(HouseholdMergeInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    if (input.fromHouseholdNo === input.intoHouseholdNo) {
+      throw refuse('SAME_HOUSEHOLD', '合併元と合併先の世帯が同じです。');
+    }
+    return this.db.transaction().execute(async (trx) => {
+      for (const h of [input.fromHouseholdNo, input.intoHouseholdNo].sort()) {
+        if (!(await repo.lockHousehold(trx, actor.lgCode, h))) throw householdNotFound();
+      }
+      const from = await this.loadMembers(trx, actor, input.fromHouseholdNo);
+      const into = await this.loadMembers(trx, actor, input.intoHouseholdNo);
+      if (from.length === 0 || into.length === 0) {
+        throw refuse('HOUSEHOLD_EMPTY', '合併元・合併先の世帯にはそれぞれ現在の世帯員が必要です。');
+      }
+      const rel = relationshipMap(
+        input.relationships,
+        [...from, ...into].map((m) => m.record.personNo),
+        { partial: true },
+      );
+      for (const m of from) {
+        if (!rel.has(m.record.personNo)) {
+          throw refuse(
+            'RELATIONSHIP_REQUIRED',
+            '合併する世帯の全員について、新しい世帯主との続柄を入力してください。',
+          );
+        }
+      }
+      let order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.intoHouseholdNo)) + 1;
+      const updates: Update[] = from.map((m) => ({
+        before: m,
+        after: {
+          ...m.record,
+          householdNo: input.intoHouseholdNo,
+          householdOrder: order++,
+          relationship: rel.get(m.record.personNo)!,
+          address: into[0]!.record.address,
+        },
+      }));
+      for (const m of into) {
+        const r = rel.get(m.record.personNo);
+        if (r && r !== m.record.relationship)
+          updates.push({ before: m, after: { ...m.record, relationship: r } });
+      }
+      return this.commit(trx, actor, {
+        changeType: 'householdMerge',
+        reason: 'householdMerge',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates,
+        headRequired: [input.intoHouseholdNo],
+      });
+    });
+  }
+
+  /** 世帯主変更: a new head; every member's relationship re-set. */
+  async headChange(actor: Actor, raw: HeadChangeInput): Promise<ChangeResult> {
+    const input = parseInput(HeadChangeInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) throw householdNotFound();
+      const members = await this.loadMembers(trx, actor, input.householdNo);
+      const rel = relationshipMap(
+        input.relationships,
+        members.map((m) => m.record.personNo),
+      );
+      if (rel.size !== members.length) {
+        throw refuse('RELATIONSHIP_REQUIRED', '世帯主変更では、世帯員全員の新しい続柄を入力してください。');
+      }
+      const updates = members
+        .filter((m) => rel.get(m.record.personNo) !== m.record.relationship)
+        .map((m) => ({ before: m, after: { ...m.record, relationship: rel.get(m.record.personNo)! } }));
+      if (updates.length === 0) {
+        throw refuse('NOTHING_CHANGED', '続柄に変更がありません。');
+      }
+      return this.commit(trx, actor, {
+        changeType: 'headChange',
+        reason: 'headChange',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates,
+        headRequired: [input.householdNo],
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Removals
+
+  /** 死亡: removes the person; the household may be left without a head. */
+  async death(actor: Actor, raw: DeathInput): Promise<ChangeResult> {
+    const input = parseInput(DeathInput, raw);
+    const today = this.clock.today();
+    checkNotFuture(input.effectiveDate, today);
+    const key = flexDateSortKey(input.deathDate);
+    if (key && key > today) throw refuse('FUTURE_EFFECTIVE_DATE', '死亡日に未来の日付は指定できません。');
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.loadCurrent(trx, actor, input.personNo);
+      await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
+      return this.commit(trx, actor, {
+        changeType: 'death',
+        reason: 'death',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates: [
+          {
+            before: p,
+            after: removed(p.record, 'dead', {
+              reason: 'death',
+              effectiveDate: input.effectiveDate,
+              deathDate: input.deathDate,
+            }),
+          },
+        ],
+      });
+    });
+  }
+
+  /** 職権消除: removal by the mayor's authority (e.g. no longer living at the address, 失踪宣告). */
+  async exOfficioRemoval(actor: Actor, raw: ExOfficioRemovalInput): Promise<ChangeResult> {
+    const input = parseInput(ExOfficioRemovalInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.loadCurrent(trx, actor, input.personNo);
+      await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
+      return this.commit(trx, actor, {
+        changeType: 'exOfficioRemoval',
+        reason: 'exOfficioRemoval',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes ?? input.ground,
+        payload: raw,
+        updates: [
+          {
+            before: p,
+            after: removed(p.record, input.status, {
+              reason: 'exOfficioRemoval',
+              effectiveDate: input.effectiveDate,
+            }),
+          },
+        ],
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Corrections
+
+  /** 軽微修正 / 誤記修正 / 職権修正 of the record's items. Removed records may be corrected too. */
+  async correct(actor: Actor, raw: CorrectionInput): Promise<ChangeResult> {
+    const input = parseInput(CorrectionInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    if (Object.keys(input.patch).length === 0)
+      throw refuse('NOTHING_CHANGED', '修正する項目を入力してください。');
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.load(trx, actor, input.personNo, true);
+      const after: ResidentRecord = { ...p.record, ...stripUndefined(input.patch) };
+      if (JSON.stringify(after) === JSON.stringify(p.record)) {
+        throw refuse('NOTHING_CHANGED', '修正前と同じ内容です。修正する項目を確認してください。');
+      }
+      if (input.patch.residentCode) {
+        await this.checkNumbersFree(
+          trx,
+          actor,
+          { residentCode: input.patch.residentCode },
+          p.record.personNo,
+        );
+      }
+      return this.commit(trx, actor, {
+        changeType: 'correction',
+        reason: input.kind,
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates: [{ before: p, after }],
+      });
+    });
+  }
+
+  /** 個人番号の変更: on the person's request (leak) or ex officio. */
+  async changeMyNumber(actor: Actor, raw: MyNumberChangeInput): Promise<ChangeResult> {
+    const input = parseInput(MyNumberChangeInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.loadCurrent(trx, actor, input.personNo);
+      if (p.record.myNumber === input.myNumber) {
+        throw refuse('NOTHING_CHANGED', '現在と同じ個人番号です。新しい個人番号を入力してください。');
+      }
+      await this.checkNumbersFree(trx, actor, { myNumber: input.myNumber }, p.record.personNo);
+      return this.commit(trx, actor, {
+        changeType: 'myNumberChange',
+        reason: input.basis === 'request' ? 'myNumberChangeOnRequest' : 'myNumberChangeExOfficio',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: { ...(raw as Record<string, unknown>) },
+        updates: [{ before: p, after: { ...p.record, myNumber: input.myNumber } }],
+      });
+    });
+  }
+
+  /** 旧氏の記載・削除 (Japanese residents). */
+  async formerSurname(actor: Actor, raw: FormerSurnameInput): Promise<ChangeResult> {
+    const input = parseInput(FormerSurnameInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.loadCurrent(trx, actor, input.personNo);
+      if (p.record.kind !== 'japanese') {
+        throw refuse(
+          'JAPANESE_ITEM_ON_FOREIGN',
+          '外国人住民に旧氏は記載できません（通称をご利用ください）。',
+        );
+      }
+      let after: ResidentRecord;
+      if (input.action === 'enter') {
+        after = {
+          ...p.record,
+          formerSurname: { surname: input.surname, reading: input.reading, enteredOn: input.effectiveDate },
+        };
+      } else {
+        if (!p.record.formerSurname) throw refuse('NO_FORMER_SURNAME', '旧氏が記載されていません。');
+        after = { ...p.record };
+        delete after.formerSurname;
+      }
+      return this.commit(trx, actor, {
+        changeType: 'formerSurname',
+        reason: input.action === 'enter' ? 'formerSurnameEntered' : 'formerSurnameDeleted',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates: [{ before: p, after }],
+      });
+    });
+  }
+
+  /** 通称の記載・削除 (foreign residents); the alias history keeps every alias ever entered. */
+  async alias(actor: Actor, raw: AliasInput): Promise<ChangeResult> {
+    const input = parseInput(AliasInput, raw);
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    return this.db.transaction().execute(async (trx) => {
+      const p = await this.loadCurrent(trx, actor, input.personNo);
+      const foreign = p.record.foreign;
+      if (p.record.kind !== 'foreign' || !foreign) {
+        throw refuse(
+          'FOREIGN_ITEM_ON_JAPANESE',
+          '日本人住民に通称は記載できません（旧氏をご利用ください）。',
+        );
+      }
+      const enteredBy = parseLgCode(actor.lgCode);
+      let next: typeof foreign;
+      if (input.action === 'enter') {
+        if (foreign.alias)
+          throw refuse('ALIAS_EXISTS', 'すでに通称が記載されています。先に削除してから記載してください。');
+        const alias = {
+          name: input.name,
+          ...(input.reading ? { reading: input.reading } : {}),
+          enteredOn: input.effectiveDate,
+          enteredBy,
+        };
+        next = { ...foreign, alias, aliasHistory: [...foreign.aliasHistory, alias] };
+      } else {
+        const current = foreign.alias;
+        if (!current) throw refuse('NO_ALIAS', '通称が記載されていません。');
+        next = {
+          ...foreign,
+          alias: undefined,
+          aliasHistory: foreign.aliasHistory.map((a, i) =>
+            i === foreign.aliasHistory.length - 1 && a.name === current.name && !a.deletedOn
+              ? { ...a, deletedOn: input.effectiveDate, deletedBy: current.enteredBy }
+              : a,
+          ),
+        };
+        delete next.alias;
+      }
+      return this.commit(trx, actor, {
+        changeType: 'alias',
+        reason: input.action === 'enter' ? 'aliasEntered' : 'aliasDeleted',
+        effectiveDate: input.effectiveDate,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: raw,
+        updates: [{ before: p, after: { ...p.record, foreign: next } }],
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Cancellation (異動の取消し)
+
+  /**
+   * Cancels a change by appending, for every person it touched, a snapshot that restores the state before
+   * it. Refused when a later change of any of those persons builds on it (cancel that one first).
+   */
+  async cancel(actor: Actor, raw: CancellationInput): Promise<ChangeResult> {
+    const input = parseInput(CancellationInput, raw);
+    const today = this.clock.today();
+    return this.db.transaction().execute(async (trx) => {
+      const change = await repo.findChange(trx, actor.lgCode, input.changeId);
+      if (!change)
+        throw new NotFoundError(
+          'CHANGE_NOT_FOUND',
+          '指定された異動が見つかりません。異動番号を確認してください。',
+        );
+      if (change.cancels_change_id !== null) {
+        throw refuse(
+          'CANNOT_CANCEL_CANCELLATION',
+          '取消しの異動は取り消せません。必要な場合は改めて異動を入力してください。',
+        );
+      }
+      if ((await repo.findCancellationOf(trx, actor.lgCode, change.change_id)) !== undefined) {
+        throw refuse('ALREADY_CANCELLED', 'この異動はすでに取り消されています。');
+      }
+      const snapshots = await repo.snapshotsOfChange(trx, actor.lgCode, change.change_id);
+      const updates: Update[] = [];
+      const households = new Set<string>();
+      for (const s of snapshots) {
+        const current = await this.load(trx, actor, s.person_no, true);
+        if (current.seq !== s.history_seq) {
+          throw refuse(
+            'LATER_CHANGE_DEPENDS',
+            'この異動の後に同じ方の異動が記録されています。後の異動から順に取り消してください。',
+            { changeId: change.change_id },
+          );
+        }
+        const changed = ResidentRecord.parse(s.record);
+        households.add(changed.householdNo);
+        let restored: ResidentRecord;
+        if (s.history_seq === 1) {
+          restored = removed(changed, 'entryCancelled', { reason: 'entryCancelled', effectiveDate: today });
+        } else {
+          const prior = await repo.findSnapshot(trx, actor.lgCode, s.person_no, s.history_seq - 1);
+          restored = ResidentRecord.parse(prior!.record);
+        }
+        households.add(restored.householdNo);
+        updates.push({ before: current, after: restored });
+      }
+      for (const h of [...households].sort()) await repo.lockHousehold(trx, actor.lgCode, h);
+      const kind = change.change_kind as ChangeKind;
+      const reason: Reason =
+        kind === 'entry' ? 'entryCancelled' : kind === 'removal' ? 'removalCancelled' : 'correctionCancelled';
+      return this.commit(trx, actor, {
+        changeType: 'cancellation',
+        reason,
+        effectiveDate: today,
+        notifiedOn: input.notifiedOn,
+        notes: input.notes,
+        payload: {
+          changeId: change.change_id,
+          cancelledType: change.change_type,
+          cancelledReason: change.reason,
+        },
+        cancelsChangeId: change.change_id,
+        updates,
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Shared steps
+
+  private async commit(trx: repo.Trx, actor: Actor, d: ChangeDraft): Promise<ChangeResult> {
+    const records = d.updates.map((u) => {
+      const after = ResidentRecord.parse(u.after);
+      checkKindItems(after);
+      return { before: u.before, after };
+    });
+    await this.checkHouseholds(trx, actor, records, new Set(d.headRequired ?? []));
+    const changeId = await repo.insertChange(trx, {
+      lgCode: actor.lgCode,
+      changeType: d.changeType,
+      changeKind: kindOf(d.reason),
+      reason: d.reason,
+      effectiveDate: d.effectiveDate,
+      processedOn: this.clock.today(),
+      notifiedOn: d.notifiedOn,
+      staffId: actor.staffId,
+      terminalId: actor.terminalId,
+      notes: d.notes,
+      cancelsChangeId: d.cancelsChangeId,
+      payload: d.payload,
+    });
+    const persons: ChangeResult['persons'] = [];
+    const messages: Array<{ topic: string; key: string; payload: Record<string, unknown> }> = [];
+    for (const { before, after } of records) {
+      const historySeq = (before?.seq ?? 0) + 1;
+      const { kanaSort, ...search } = searchColumnsOf(after);
+      await repo.writeSnapshot(trx, {
+        lgCode: actor.lgCode,
+        personNo: after.personNo,
+        historySeq,
+        changeId,
+        status: after.status,
+        kind: after.kind,
+        householdNo: after.householdNo,
+        householdOrder: after.householdOrder,
+        relationship: after.relationship,
+        removedOn: after.removal?.effectiveDate ?? null,
+        plannedMoveOut: after.status === 'current' ? (after.plannedMoveOut?.plannedDate ?? null) : null,
+        kanaSort,
+        search,
+        record: after,
+      });
+      persons.push({ personNo: after.personNo, historySeq });
+      const header = {
+        changeId,
+        changeType: d.changeType,
+        reason: d.reason,
+        kind: kindOf(d.reason),
+        effectiveDate: d.effectiveDate,
+        personNo: after.personNo,
+        historySeq,
+      };
+      messages.push({ topic: 'registry.changed', key: after.personNo, payload: header });
+      if (identityChanged(before?.record, after)) {
+        messages.push({
+          topic: 'juki.identityInfo',
+          key: after.personNo,
+          payload: { ...header, identity: identityOf(after) },
+        });
+      }
+    }
+    await repo.insertOutbox(trx, actor.lgCode, messages);
+    return {
+      changeId,
+      changeType: d.changeType,
+      reason: d.reason,
+      kind: kindOf(d.reason),
+      effectiveDate: d.effectiveDate,
+      persons,
+      householdNos: [...new Set(records.map((r) => r.after.householdNo))],
+    };
+  }
+
+  /** At most one head per household; exactly one where the change sets up or re-sets a household. */
+  private async checkHouseholds(
+    trx: repo.Trx,
+    actor: Actor,
+    records: ReadonlyArray<{ after: ResidentRecord }>,
+    headRequired: ReadonlySet<string>,
+  ): Promise<void> {
+    const touched = new Set<string>([...records.map((r) => r.after.householdNo), ...headRequired]);
+    const updated = new Map(records.map((r) => [r.after.personNo as string, r.after]));
+    for (const householdNo of touched) {
+      const members = (await repo.findHouseholdMembers(trx, actor.lgCode, householdNo))
+        .filter((row) => !updated.has(row.person_no))
+        .map((row) => ResidentRecord.parse(row.record));
+      for (const r of updated.values()) {
+        if (r.householdNo === householdNo && r.status === 'current') members.push(r);
+      }
+      const heads = members.filter((m) => isHead(m.relationship)).length;
+      if (heads > 1) {
+        throw refuse('TWO_HEADS', '一つの世帯に世帯主が二人になります。世帯主は一人だけ指定してください。', {
+          householdNo,
+        });
+      }
+      if (headRequired.has(householdNo) && members.length > 0 && heads === 0) {
+        throw refuse(
+          'HEAD_REQUIRED',
+          '世帯主が指定されていません。世帯員のうち一人の続柄を「世帯主」にしてください。',
+          {
+            householdNo,
+          },
+        );
+      }
+    }
+  }
+
+  private newRecord(
+    personNo: PersonNo,
+    m: z.output<typeof NewPersonInput>,
+    at: {
+      householdNo: HouseholdNo;
+      householdOrder: number;
+      residentSince: PlainDate;
+      address: Address;
+      addressSetOn: PlainDate;
+      notifiedOn: PlainDate;
+      previousAddress: PreviousAddress | undefined;
+    },
+  ): ResidentRecord {
+    return {
+      personNo,
+      kind: m.kind,
+      status: 'current',
+      ...(m.name ? { name: m.name } : {}),
+      reading: m.reading,
+      birthDate: m.birthDate,
+      sex: m.sex,
+      householdNo: at.householdNo,
+      householdOrder: at.householdOrder,
+      relationship: m.relationship,
+      ...(m.honseki ? { honseki: m.honseki } : {}),
+      residentSince: at.residentSince,
+      address: at.address,
+      addressSetOn: at.addressSetOn,
+      notifiedOn: at.notifiedOn,
+      ...(at.previousAddress ? { previousAddress: at.previousAddress } : {}),
+      ...(m.myNumber ? { myNumber: m.myNumber } : {}),
+      ...(m.residentCode ? { residentCode: m.residentCode } : {}),
+      benefits: m.benefits,
+      ...(m.foreign ? { foreign: m.foreign } : {}),
+      ...(m.remarks ? { remarks: m.remarks } : {}),
+    };
+  }
+
+  private async newHousehold(trx: repo.Trx, actor: Actor): Promise<HouseholdNo> {
+    const householdNo = householdNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'household'));
+    await repo.insertHousehold(trx, actor.lgCode, householdNo);
+    return householdNo;
+  }
+
+  private async targetHousehold(
+    trx: repo.Trx,
+    actor: Actor,
+    target: z.output<typeof ExOfficioEntryInput>['household'],
+  ): Promise<{ householdNo: HouseholdNo; order: number; isNew: boolean }> {
+    if (target.mode === 'new')
+      return { householdNo: await this.newHousehold(trx, actor), order: 1, isNew: true };
+    if (!(await repo.lockHousehold(trx, actor.lgCode, target.householdNo))) throw householdNotFound();
+    if ((await repo.findHouseholdMembers(trx, actor.lgCode, target.householdNo)).length === 0) {
+      throw refuse(
+        'HOUSEHOLD_EMPTY',
+        'この世帯には現在の世帯員がいません。新しい世帯として入力してください。',
+      );
+    }
+    const order = (await repo.maxHouseholdOrder(trx, actor.lgCode, target.householdNo)) + 1;
+    return { householdNo: target.householdNo, order, isNew: false };
+  }
+
+  private resetRelationships(
+    members: readonly Loaded[],
+    relationships: ReadonlyArray<{ personNo: PersonNo; relationship: Relationship }>,
+  ): Update[] {
+    const rel = relationshipMap(
+      relationships,
+      members.map((m) => m.record.personNo),
+      { partial: true },
+    );
+    return members
+      .filter((m) => rel.has(m.record.personNo) && rel.get(m.record.personNo) !== m.record.relationship)
+      .map((m) => ({ before: m, after: { ...m.record, relationship: rel.get(m.record.personNo)! } }));
+  }
+
+  private checkDistinctNumbers(members: ReadonlyArray<z.output<typeof NewPersonInput>>): void {
+    const seen = new Set<string>();
+    for (const m of members) {
+      for (const n of [m.myNumber, m.residentCode]) {
+        if (!n) continue;
+        if (seen.has(n))
+          throw refuse('DUPLICATE_MEMBER', '同じ個人番号または住民票コードの方が二回入力されています。');
+        seen.add(n);
+      }
+    }
+  }
+
+  /** A person already on the register cannot enter again: that would put one person in two households. */
+  private async checkNotRegistered(
+    trx: repo.Trx,
+    actor: Actor,
+    m: z.output<typeof NewPersonInput>,
+  ): Promise<void> {
+    await this.checkNumbersFree(trx, actor, { myNumber: m.myNumber, residentCode: m.residentCode });
+  }
+
+  private async checkNumbersFree(
+    trx: repo.Trx,
+    actor: Actor,
+    numbers: { myNumber?: string | undefined; residentCode?: string | undefined },
+    exceptPersonNo?: string,
+  ): Promise<void> {
+    const holder = await repo.findCurrentHolder(trx, actor.lgCode, numbers, exceptPersonNo);
+    if (holder) {
+      throw refuse(
+        'ALREADY_REGISTERED',
+        '同じ個人番号または住民票コードの方がすでに住民として記録されています。二重の記載はできません。世帯の変更は世帯変更で入力してください。',
+      );
+    }
+  }
+
+  private async load(trx: repo.Trx, actor: Actor, personNo: string, forUpdate: boolean): Promise<Loaded> {
+    const row = await repo.findResident(trx, actor.lgCode, personNo, { forUpdate });
+    if (!row) throw personNotFound();
+    return { seq: row.history_seq, record: ResidentRecord.parse(row.record) };
+  }
+
+  private async loadCurrent(trx: repo.Trx, actor: Actor, personNo: string): Promise<Loaded> {
+    const p = await this.load(trx, actor, personNo, true);
+    if (p.record.status !== 'current') {
+      throw refuse(
+        'ALREADY_REMOVED',
+        `この方はすでに消除されています（${STATUS_LABEL[p.record.status]}）。消除された方にこの異動は入力できません。`,
+        { personNo },
+      );
+    }
+    return p;
+  }
+
+  private async loadMembers(trx: repo.Trx, actor: Actor, householdNo: string): Promise<Loaded[]> {
+    const rows = await repo.findHouseholdMembers(trx, actor.lgCode, householdNo, { forUpdate: true });
+    return rows.map((r) => ({ seq: r.history_seq, record: ResidentRecord.parse(r.record) }));
+  }
+}
+
+function removed(
+  r: ResidentRecord,
+  status: Exclude<ResidentStatus, 'current'>,
+  removal: ResidentRecord['removal'] & object,
+): ResidentRecord {
+  return { ...r, status, removal: stripUndefined(removal) };
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function checkDistinct(personNos: readonly string[]): void {
+  if (new Set(personNos).size !== personNos.length) {
+    throw refuse('DUPLICATE_MEMBER', '同じ方が二回指定されています。');
+  }
+}
+
+function singleHousehold(persons: readonly Loaded[]): HouseholdNo {
+  const households = new Set(persons.map((p) => p.record.householdNo));
+  if (households.size !== 1) {
+    throw refuse(
+      'MIXED_HOUSEHOLDS',
+      '異なる世帯の方を一度に処理することはできません。世帯ごとに入力してください。',
+    );
+  }
+  return persons[0]!.record.householdNo;
+}
+
+function relationshipMap(
+  list: ReadonlyArray<{ personNo: PersonNo; relationship: Relationship }>,
+  allowed: readonly string[],
+  options: { partial?: boolean } = {},
+): Map<string, Relationship> {
+  const map = new Map<string, Relationship>();
+  for (const { personNo, relationship } of list) {
+    if (!allowed.includes(personNo)) throw notAMember();
+    if (map.has(personNo)) throw refuse('DUPLICATE_MEMBER', '同じ方の続柄が二回入力されています。');
+    map.set(personNo, relationship);
+  }
+  if (!options.partial && allowed.some((p) => !map.has(p))) {
+    throw refuse('RELATIONSHIP_REQUIRED', '対象の方全員について続柄を入力してください。');
+  }
+  return map;
+}
+
+function personNotFound(): NotFoundError {
+  return new NotFoundError(
+    'PERSON_NOT_FOUND',
+    '指定された宛名番号の方が見つかりません。宛名番号を確認してください。',
+  );
+}
+
+function householdNotFound(): NotFoundError {
+  return new NotFoundError(
+    'HOUSEHOLD_NOT_FOUND',
+    '指定された世帯番号の世帯が見つかりません。世帯番号を確認してください。',
+  );
+}
+
+function notAMember(): DomainError {
+  return refuse(
+    'NOT_A_MEMBER',
+    '指定された方はこの世帯の世帯員ではありません。宛名番号と世帯番号を確認してください。',
+  );
+}

@@ -1,0 +1,8 @@
+/** The register module (住民記録): what other modules and the app may use. */
+export { ChangeService, type Actor, type ChangeResult } from './change.service.js';
+export { ResidentService, type Inquiry, type HouseholdView, type SearchResult } from './resident.service.js';
+export { registryRoutes } from './resident.routes.js';
+export { ensureMunicipality, findMunicipalityName, countResidents } from './resident.repository.js';
+export { ResidentRecord, displayName, formatAddress } from './resident.js';
+export { REASONS } from './change.js';
+export { issuesToError } from './parse.js';

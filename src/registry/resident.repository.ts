@@ -1,0 +1,539 @@
+/**
+ * Queries of the register. Rows stay in this module: the services map them to domain types.
+ * Functions that must run inside a transaction take it as their first parameter.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Database, Db } from '../db/index.js';
+
+export type Trx = Transaction<Database>;
+type Executor = Db | Trx;
+
+export interface ResidentRow {
+  person_no: string;
+  history_seq: number;
+  status: string;
+  household_no: string | null;
+  household_order: number | null;
+  record: Record<string, unknown>;
+}
+
+export interface SnapshotRow {
+  person_no: string;
+  history_seq: number;
+  change_id: number;
+  record: Record<string, unknown>;
+}
+
+export interface ChangeRow {
+  change_id: number;
+  change_type: string;
+  change_kind: string;
+  reason: string;
+  effective_date: string;
+  processed_on: string;
+  notified_on: string | null;
+  staff_id: string;
+  terminal_id: string;
+  notes: string | null;
+  cancels_change_id: number | null;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+export async function ensureMunicipality(db: Executor, lgCode: string, name: string): Promise<void> {
+  await db
+    .insertInto('municipality')
+    .values({ lg_code: lgCode, name })
+    .onConflict((oc) => oc.column('lg_code').doNothing())
+    .execute();
+}
+
+export async function findMunicipalityName(db: Executor, lgCode: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('municipality')
+    .select('name')
+    .where('lg_code', '=', lgCode)
+    .executeTakeFirst();
+  return row?.name;
+}
+
+/** Takes the next serial of a kind (宛名番号, 世帯番号) for a municipality; serialised by the row lock. */
+export async function nextSerial(trx: Trx, lgCode: string, kind: 'person' | 'household'): Promise<number> {
+  const row = await trx
+    .insertInto('number_counter')
+    .values({ lg_code: lgCode, kind, last_value: 1 })
+    .onConflict((oc) =>
+      oc.columns(['lg_code', 'kind']).doUpdateSet({ last_value: sql<number>`number_counter.last_value + 1` }),
+    )
+    .returning('last_value')
+    .executeTakeFirstOrThrow();
+  return row.last_value;
+}
+
+export async function insertHousehold(trx: Trx, lgCode: string, householdNo: string): Promise<void> {
+  await trx.insertInto('household').values({ lg_code: lgCode, household_no: householdNo }).execute();
+}
+
+/** Locks a household for the rest of the transaction; false if it does not exist. */
+export async function lockHousehold(trx: Trx, lgCode: string, householdNo: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('household')
+    .select('household_no')
+    .where('lg_code', '=', lgCode)
+    .where('household_no', '=', householdNo)
+    .forUpdate()
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function householdExists(db: Executor, lgCode: string, householdNo: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('household')
+    .select('household_no')
+    .where('lg_code', '=', lgCode)
+    .where('household_no', '=', householdNo)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+const residentColumns = [
+  'person_no',
+  'history_seq',
+  'status',
+  'household_no',
+  'household_order',
+  'record',
+] as const;
+
+export async function findResident(
+  db: Executor,
+  lgCode: string,
+  personNo: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ResidentRow | undefined> {
+  let q = db
+    .selectFrom('resident')
+    .select(residentColumns)
+    .where('lg_code', '=', lgCode)
+    .where('person_no', '=', personNo);
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** Current members of a household (removed persons excluded), in member order. */
+export async function findHouseholdMembers(
+  db: Executor,
+  lgCode: string,
+  householdNo: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ResidentRow[]> {
+  let q = db
+    .selectFrom('resident')
+    .select(residentColumns)
+    .where('lg_code', '=', lgCode)
+    .where('household_no', '=', householdNo)
+    .where('status', '=', 'current')
+    .orderBy('household_order')
+    .orderBy('person_no');
+  if (options.forUpdate) q = q.forUpdate();
+  return q.execute();
+}
+
+/** Everyone who ever belonged to the household, current or removed. */
+export async function findHouseholdAllMembers(
+  db: Executor,
+  lgCode: string,
+  householdNo: string,
+): Promise<ResidentRow[]> {
+  return db
+    .selectFrom('resident')
+    .select(residentColumns)
+    .where('lg_code', '=', lgCode)
+    .where('household_no', '=', householdNo)
+    .orderBy('household_order')
+    .orderBy('person_no')
+    .execute();
+}
+
+export async function maxHouseholdOrder(trx: Trx, lgCode: string, householdNo: string): Promise<number> {
+  const row = await trx
+    .selectFrom('resident')
+    .select((eb) => eb.fn.max('household_order').as('m'))
+    .where('lg_code', '=', lgCode)
+    .where('household_no', '=', householdNo)
+    .executeTakeFirst();
+  return Number(row?.m ?? 0);
+}
+
+/** A current resident holding this 個人番号 or 住民票コード, other than `exceptPersonNo`. */
+export async function findCurrentHolder(
+  db: Executor,
+  lgCode: string,
+  numbers: { myNumber?: string | undefined; residentCode?: string | undefined },
+  exceptPersonNo?: string,
+): Promise<string | undefined> {
+  const conditions: Array<ReturnType<typeof sql<boolean>>> = [];
+  if (numbers.myNumber) conditions.push(sql<boolean>`record->>'myNumber' = ${numbers.myNumber}`);
+  if (numbers.residentCode) conditions.push(sql<boolean>`record->>'residentCode' = ${numbers.residentCode}`);
+  if (conditions.length === 0) return undefined;
+  let q = db
+    .selectFrom('resident')
+    .select('person_no')
+    .where('lg_code', '=', lgCode)
+    .where('status', '=', 'current')
+    .where((eb) => eb.or(conditions));
+  if (exceptPersonNo) q = q.where('person_no', '<>', exceptPersonNo);
+  const row = await q.executeTakeFirst();
+  return row?.person_no;
+}
+
+export interface NewChangeRow {
+  lgCode: string;
+  changeType: string;
+  changeKind: 'entry' | 'removal' | 'correction';
+  reason: string;
+  effectiveDate: string;
+  processedOn: string;
+  notifiedOn: string | undefined;
+  staffId: string;
+  terminalId: string;
+  notes: string | undefined;
+  cancelsChangeId: number | undefined;
+  payload: Record<string, unknown>;
+}
+
+export async function insertChange(trx: Trx, c: NewChangeRow): Promise<number> {
+  const row = await trx
+    .insertInto('change')
+    .values({
+      lg_code: c.lgCode,
+      change_type: c.changeType,
+      change_kind: c.changeKind,
+      reason: c.reason,
+      effective_date: c.effectiveDate,
+      processed_on: c.processedOn,
+      notified_on: c.notifiedOn ?? null,
+      staff_id: c.staffId,
+      terminal_id: c.terminalId,
+      notes: c.notes ?? null,
+      cancels_change_id: c.cancelsChangeId ?? null,
+      payload: JSON.stringify(c.payload),
+    })
+    .returning('change_id')
+    .executeTakeFirstOrThrow();
+  return row.change_id;
+}
+
+export interface SnapshotWrite {
+  lgCode: string;
+  personNo: string;
+  historySeq: number;
+  changeId: number;
+  status: string;
+  kind: 'japanese' | 'foreign';
+  householdNo: string;
+  householdOrder: number;
+  relationship: string;
+  removedOn: string | null;
+  plannedMoveOut: string | null;
+  kanaSort: string;
+  search: {
+    nameNorm: string;
+    kanaNorm: string;
+    otherNamesNorm: string;
+    addressNorm: string;
+    birthSort: string | null;
+    sex: string;
+    myNumber: string | null;
+    residentCode: string | null;
+    residenceCardNo: string | null;
+  };
+  record: Record<string, unknown>;
+}
+
+/** Appends a snapshot to the history and points the current-record index at it. */
+export async function writeSnapshot(trx: Trx, s: SnapshotWrite): Promise<void> {
+  const record = JSON.stringify(s.record);
+  await trx
+    .insertInto('resident_history')
+    .values({
+      lg_code: s.lgCode,
+      person_no: s.personNo,
+      history_seq: s.historySeq,
+      change_id: s.changeId,
+      status: s.status,
+      household_no: s.householdNo,
+      name_norm: s.search.nameNorm,
+      kana_norm: s.search.kanaNorm,
+      other_names_norm: s.search.otherNamesNorm,
+      address_norm: s.search.addressNorm,
+      birth_sort: s.search.birthSort,
+      sex: s.search.sex,
+      my_number: s.search.myNumber,
+      resident_code: s.search.residentCode,
+      residence_card_no: s.search.residenceCardNo,
+      record,
+    })
+    .execute();
+  const current = {
+    history_seq: s.historySeq,
+    kind: s.kind,
+    status: s.status,
+    household_no: s.householdNo,
+    household_order: s.householdOrder,
+    relationship: s.relationship,
+    removed_on: s.removedOn,
+    planned_move_out: s.plannedMoveOut,
+    kana_sort: s.kanaSort,
+    record,
+    updated_at: sql<Date>`now()`,
+  };
+  await trx
+    .insertInto('resident')
+    .values({ lg_code: s.lgCode, person_no: s.personNo, ...current })
+    .onConflict((oc) => oc.columns(['lg_code', 'person_no']).doUpdateSet(current))
+    .execute();
+}
+
+export async function insertOutbox(
+  trx: Trx,
+  lgCode: string,
+  messages: ReadonlyArray<{ topic: string; key: string; payload: Record<string, unknown> }>,
+): Promise<void> {
+  if (messages.length === 0) return;
+  await trx
+    .insertInto('outbox')
+    .values(
+      messages.map((m) => ({
+        lg_code: lgCode,
+        topic: m.topic,
+        aggregate_key: m.key,
+        payload: JSON.stringify(m.payload),
+      })),
+    )
+    .execute();
+}
+
+const changeColumns = [
+  'change_id',
+  'change_type',
+  'change_kind',
+  'reason',
+  'effective_date',
+  'processed_on',
+  'notified_on',
+  'staff_id',
+  'terminal_id',
+  'notes',
+  'cancels_change_id',
+  'payload',
+  'created_at',
+] as const;
+
+export async function findChange(
+  db: Executor,
+  lgCode: string,
+  changeId: number,
+): Promise<ChangeRow | undefined> {
+  return db
+    .selectFrom('change')
+    .select(changeColumns)
+    .where('lg_code', '=', lgCode)
+    .where('change_id', '=', changeId)
+    .executeTakeFirst();
+}
+
+export async function findCancellationOf(
+  db: Executor,
+  lgCode: string,
+  changeId: number,
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('change')
+    .select('change_id')
+    .where('lg_code', '=', lgCode)
+    .where('cancels_change_id', '=', changeId)
+    .executeTakeFirst();
+  return row?.change_id;
+}
+
+/** The snapshots a change wrote, one per person it touched. */
+export async function snapshotsOfChange(
+  db: Executor,
+  lgCode: string,
+  changeId: number,
+): Promise<SnapshotRow[]> {
+  return db
+    .selectFrom('resident_history')
+    .select(['person_no', 'history_seq', 'change_id', 'record'])
+    .where('lg_code', '=', lgCode)
+    .where('change_id', '=', changeId)
+    .orderBy('person_no')
+    .execute();
+}
+
+export async function findSnapshot(
+  db: Executor,
+  lgCode: string,
+  personNo: string,
+  historySeq: number,
+): Promise<SnapshotRow | undefined> {
+  return db
+    .selectFrom('resident_history')
+    .select(['person_no', 'history_seq', 'change_id', 'record'])
+    .where('lg_code', '=', lgCode)
+    .where('person_no', '=', personNo)
+    .where('history_seq', '=', historySeq)
+    .executeTakeFirst();
+}
+
+export interface HistoryRow extends SnapshotRow, Omit<ChangeRow, 'change_id'> {
+  recorded_at: Date;
+  cancelled_by: number | null;
+}
+
+/** A person's whole history, oldest first, with the change that wrote each snapshot. */
+export async function listHistory(db: Executor, lgCode: string, personNo: string): Promise<HistoryRow[]> {
+  return db
+    .selectFrom('resident_history as h')
+    .innerJoin('change as c', 'c.change_id', 'h.change_id')
+    .select([
+      'h.person_no',
+      'h.history_seq',
+      'h.change_id',
+      'h.record',
+      'h.recorded_at',
+      'c.change_type',
+      'c.change_kind',
+      'c.reason',
+      'c.effective_date',
+      'c.processed_on',
+      'c.notified_on',
+      'c.staff_id',
+      'c.terminal_id',
+      'c.notes',
+      'c.cancels_change_id',
+      'c.payload',
+      'c.created_at',
+    ])
+    .select((eb) =>
+      eb
+        .selectFrom('change as x')
+        .select('x.change_id')
+        .whereRef('x.cancels_change_id', '=', 'c.change_id')
+        .as('cancelled_by'),
+    )
+    .where('h.lg_code', '=', lgCode)
+    .where('h.person_no', '=', personNo)
+    .orderBy('h.history_seq')
+    .execute();
+}
+
+/** Persons due to be removed by a planned move-out on or before `asOf`. */
+export async function findDueMoveOuts(db: Executor, lgCode: string, asOf: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('resident')
+    .select('person_no')
+    .where('lg_code', '=', lgCode)
+    .where('status', '=', 'current')
+    .where('planned_move_out', '<=', asOf)
+    .orderBy('person_no')
+    .execute();
+  return rows.map((r) => r.person_no);
+}
+
+export async function countResidents(db: Executor, lgCode: string): Promise<number> {
+  const row = await db
+    .selectFrom('resident')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('lg_code', '=', lgCode)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface SearchFilter {
+  nameNorm?: string | undefined;
+  addressNorm?: string | undefined;
+  addressCode?: string | undefined;
+  birthFrom?: string | undefined;
+  birthTo?: string | undefined;
+  sex?: string | undefined;
+  personNo?: string | undefined;
+  householdNo?: string | undefined;
+  myNumber?: string | undefined;
+  residentCode?: string | undefined;
+  residenceCardNo?: string | undefined;
+  /** 'current' (on the register), 'removed' (除票 only) or 'all'. */
+  status: 'current' | 'removed' | 'all';
+  limit: number;
+  offset: number;
+}
+
+function likeContains(s: string): string {
+  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Search candidates. A criterion matches if the person ever had the value (any snapshot): past names,
+ * past addresses and past numbers are found too; status is the current one.
+ */
+export async function searchResidents(
+  db: Executor,
+  lgCode: string,
+  f: SearchFilter,
+): Promise<{ total: number; rows: Array<ResidentRow & { kana_sort: string }> }> {
+  let q = db.selectFrom('resident as r').where('r.lg_code', '=', lgCode);
+  const everHad = (build: (h: ReturnType<typeof historyOf>) => ReturnType<typeof historyOf>) =>
+    q.where('r.person_no', 'in', build(historyOf()));
+  const historyOf = () =>
+    db.selectFrom('resident_history as h').select('h.person_no').where('h.lg_code', '=', lgCode);
+
+  if (f.nameNorm) {
+    const p = likeContains(f.nameNorm);
+    q = everHad((h) =>
+      h.where((eb) =>
+        eb.or([
+          eb('h.name_norm', 'like', p),
+          eb('h.kana_norm', 'like', p),
+          eb('h.other_names_norm', 'like', p),
+        ]),
+      ),
+    );
+  }
+  if (f.addressNorm) {
+    const p = likeContains(f.addressNorm);
+    q = everHad((h) => h.where('h.address_norm', 'like', p));
+  }
+  if (f.addressCode) {
+    const code = f.addressCode;
+    q = everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));
+  }
+  if (f.birthFrom) q = everHad((h) => h.where('h.birth_sort', '>=', f.birthFrom!));
+  if (f.birthTo) q = everHad((h) => h.where('h.birth_sort', '<=', f.birthTo!));
+  if (f.myNumber) q = everHad((h) => h.where('h.my_number', '=', f.myNumber!));
+  if (f.residentCode) q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!));
+  if (f.residenceCardNo) q = everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));
+  if (f.householdNo) q = everHad((h) => h.where('h.household_no', '=', f.householdNo!));
+  if (f.personNo) q = q.where('r.person_no', '=', f.personNo);
+  if (f.sex) q = q.where(sql<string>`r.record->>'sex'`, '=', f.sex);
+  if (f.status === 'current') q = q.where('r.status', '=', 'current');
+  if (f.status === 'removed') q = q.where('r.status', '<>', 'current');
+
+  const totalRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await q
+    .select([
+      'r.person_no',
+      'r.history_seq',
+      'r.status',
+      'r.household_no',
+      'r.household_order',
+      'r.record',
+      'r.kana_sort',
+    ])
+    .orderBy('r.kana_sort')
+    .orderBy('r.person_no')
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
+  return { total: Number(totalRow.n), rows };
+}

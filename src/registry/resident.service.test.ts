@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../db/index.js';
+import { openTestDatabase } from '../db/testing.js';
+import { DomainError } from '../shared/index.js';
+import { ChangeService, type ChangeResult } from './change.service.js';
+import { ensureMunicipality } from './resident.repository.js';
+import { ResidentService, type SearchCriteria } from './resident.service.js';
+import { ADDRESS_2, TEST_LG_CODE, actor, foreignPerson, moveInOf, person, testClock } from './testing.js';
+
+let handle: DatabaseHandle;
+let changes: ChangeService;
+let residents: ResidentService;
+let takahashi: ChangeResult;
+let sato: ChangeResult;
+let smith: ChangeResult;
+let removed: ChangeResult;
+const takahashiPerson = person({
+  name: { family: '髙橋', given: '健太' },
+  reading: { family: 'タカハシ', given: 'ケンタ', status: 'certified' },
+  birthDate: '昭和50年4月1日',
+});
+const smithPerson = foreignPerson();
+
+beforeAll(async () => {
+  handle = await openTestDatabase();
+  changes = new ChangeService(handle.db, testClock());
+  residents = new ResidentService(handle.db);
+  await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
+  takahashi = await changes.moveIn(actor, moveInOf([takahashiPerson]));
+  sato = await changes.moveIn(
+    actor,
+    moveInOf([
+      person({
+        name: { family: '佐藤', given: '花子' },
+        reading: { family: 'サトウ', given: 'ハナコ', status: 'certified' },
+        sex: 'female',
+        birthDate: '1990-02-03',
+      }),
+    ]),
+  );
+  // Her name and address change: the old ones must still be found.
+  await changes.correct(actor, {
+    effectiveDate: '2026-11-26',
+    personNo: sato.persons[0]!.personNo,
+    kind: 'exOfficioCorrection',
+    patch: {
+      name: { family: '鈴木', given: '花子' },
+      reading: { family: 'スズキ', given: 'ハナコ', status: 'certified' },
+    },
+  });
+  await changes.moveWithin(actor, {
+    effectiveDate: '2026-11-26',
+    notifiedOn: '2026-11-26',
+    personNos: [sato.persons[0]!.personNo],
+    address: ADDRESS_2,
+    household: { mode: 'same' },
+  });
+  await changes.formerSurname(actor, {
+    action: 'enter',
+    effectiveDate: '2026-11-26',
+    personNo: sato.persons[0]!.personNo,
+    surname: '佐藤',
+    reading: 'サトウ',
+  });
+  smith = await changes.moveIn(
+    actor,
+    moveInOf([smithPerson], { origin: 'abroad', previousAddress: { text: 'アメリカ合衆国', abroad: true } }),
+  );
+  await changes.alias(actor, {
+    action: 'enter',
+    effectiveDate: '2026-11-26',
+    personNo: smith.persons[0]!.personNo,
+    name: '須美寿',
+    reading: 'スミス',
+  });
+  removed = await changes.moveIn(
+    actor,
+    moveInOf([
+      person({
+        name: { family: '高田', given: '次郎' },
+        reading: { family: 'タカダ', given: 'ジロウ', status: 'notCertified' },
+        birthDate: '1975-04-01',
+      }),
+    ]),
+  );
+  await changes.death(actor, {
+    effectiveDate: '2026-11-20',
+    notifiedOn: '2026-11-21',
+    personNo: removed.persons[0]!.personNo,
+    deathDate: '2026-11-20',
+  });
+});
+afterAll(async () => {
+  await handle.close();
+});
+
+async function found(criteria: SearchCriteria): Promise<string[]> {
+  const r = await residents.search(TEST_LG_CODE, criteria);
+  return r.hits.map((h) => h.personNo);
+}
+
+const no = (r: ChangeResult) => r.persons[0]!.personNo;
+
+describe('search', () => {
+  it('finds names in any script and width, partially', async () => {
+    for (const name of [
+      '髙橋',
+      '高橋',
+      'たかはし',
+      'タカハシ',
+      'ﾀｶﾊｼ',
+      'カハシ',
+      'たかはし　けんた',
+      '橋健',
+    ]) {
+      expect(await found({ name }), name).toContain(no(takahashi));
+    }
+    expect(await found({ name: 'smith' })).toEqual([no(smith)]);
+    expect(await found({ name: 'ＳＭＩＴＨ　ＪＯＨＮ' })).toEqual([no(smith)]);
+  });
+
+  it('finds past names, aliases and former surnames', async () => {
+    expect(await found({ name: '鈴木' })).toEqual([no(sato)]);
+    expect(await found({ name: '佐藤花子' })).toEqual([no(sato)]);
+    expect(await found({ name: 'さとう' })).toEqual([no(sato)]);
+    expect(await found({ name: '須美寿' })).toEqual([no(smith)]);
+  });
+
+  it('finds a date of birth in either calendar', async () => {
+    for (const birthDate of ['1975-04-01', 'S50.4.1', '昭和50年4月1日', '昭和５０年４月１日']) {
+      expect((await found({ birthDate })).sort(), birthDate).toEqual([no(takahashi), no(removed)].sort());
+    }
+    expect(await found({ birthDate: '昭和50年頃', name: '高橋' })).toEqual([no(takahashi)]);
+    expect(await found({ birthDate: '1990-02-04' })).toEqual([]);
+  });
+
+  it('finds current and past addresses, 方書 and address codes', async () => {
+    expect(await found({ address: '緑町' })).toEqual([no(sato)]);
+    expect(await found({ address: 'みどりハイツ' })).toEqual([no(sato)]);
+    expect(await found({ address: '本町一丁目', name: '鈴木' })).toEqual([no(sato)]);
+    expect(await found({ addressCode: '102003' })).toEqual([no(sato)]);
+  });
+
+  it('finds every number', async () => {
+    expect(await found({ personNo: no(takahashi) })).toEqual([no(takahashi)]);
+    expect(await found({ householdNo: takahashi.householdNos[0]! })).toEqual([no(takahashi)]);
+    expect(await found({ myNumber: takahashiPerson.myNumber! })).toEqual([no(takahashi)]);
+    expect(await found({ residentCode: takahashiPerson.residentCode! })).toEqual([no(takahashi)]);
+    const card = smithPerson.foreign!.status;
+    expect(card.category).toBe('midLongTerm');
+    if (card.category === 'midLongTerm') {
+      expect(await found({ residenceCardNo: card.residenceCardNo.toLowerCase() })).toEqual([no(smith)]);
+    }
+  });
+
+  it('refuses a malformed number in the criteria with its code', async () => {
+    await expect(residents.search(TEST_LG_CODE, { myNumber: '621498320258' })).rejects.toMatchObject({
+      code: 'INVALID_MY_NUMBER',
+    });
+  });
+
+  it('includes removed records, marked, and filters by status and sex', async () => {
+    const all = await residents.search(TEST_LG_CODE, { name: 'たか' });
+    const dead = all.hits.find((h) => h.personNo === no(removed));
+    expect(dead).toMatchObject({ removed: true, status: 'dead', statusLabel: '死亡' });
+    expect(all.hits.find((h) => h.personNo === no(takahashi))?.removed).toBe(false);
+    expect(await found({ name: 'たか', status: 'current' })).toEqual([no(takahashi)]);
+    expect(await found({ name: 'たか', status: 'removed' })).toEqual([no(removed)]);
+    expect(await found({ sex: 'female' })).toEqual([no(sato)]);
+  });
+
+  it('orders by reading and paginates', async () => {
+    const page1 = await residents.search(TEST_LG_CODE, { pageSize: 2 });
+    const page2 = await residents.search(TEST_LG_CODE, { pageSize: 2, page: 2 });
+    expect(page1.total).toBe(4);
+    expect(page1.hits.map((h) => h.reading)).toEqual(['スズキ　ハナコ', 'スミス　ジョン']);
+    expect(page2.hits.map((h) => h.reading)).toEqual(['タカダ　ジロウ', 'タカハシ　ケンタ']);
+  });
+});
+
+describe('inquiry', () => {
+  it('returns the current record and the whole history with its changes', async () => {
+    const p = await residents.inquire(TEST_LG_CODE, no(sato));
+    expect(p.current.name?.family).toBe('鈴木');
+    expect(p.history.map((h) => [h.historySeq, h.reasonLabel])).toEqual([
+      [1, '転入'],
+      [2, '職権修正'],
+      [3, '転居'],
+      [4, '旧氏の記載'],
+    ]);
+    expect(p.history[0]!.record.name?.family).toBe('佐藤');
+  });
+
+  it('refuses an unknown person with a not-found error', async () => {
+    await expect(residents.inquire(TEST_LG_CODE, '0000009997')).rejects.toBeInstanceOf(DomainError);
+    await expect(residents.inquire(TEST_LG_CODE, '0000009997')).rejects.toMatchObject({
+      code: 'PERSON_NOT_FOUND',
+    });
+  });
+
+  it("does not show another municipality's residents", async () => {
+    await expect(residents.inquire('131016', no(sato))).rejects.toMatchObject({ code: 'PERSON_NOT_FOUND' });
+    expect((await residents.search('131016', { name: '鈴木' })).total).toBe(0);
+  });
+});

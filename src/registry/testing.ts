@@ -1,0 +1,80 @@
+/**
+ * Builders for tests of the register: valid people with unique numbers, and a service on a fixed clock.
+ */
+import { myNumberFromBody, residentCodeFromBody, FixedClock } from '../shared/index.js';
+import type { NewPersonInput, MoveInInput } from './change.js';
+import type { Actor } from './change.service.js';
+
+export const TEST_LG_CODE = '999016';
+export const actor: Actor = { lgCode: TEST_LG_CODE, staffId: 'staff-001', terminalId: 'T-01' };
+
+/** 10:00 JST on 2026-11-26. */
+export function testClock(): FixedClock {
+  return new FixedClock('2026-11-26T01:00:00Z');
+}
+
+let serial = 0;
+
+/** A Japanese resident with valid, unique numbers; override any item. */
+export function person(overrides: Partial<NewPersonInput> = {}): NewPersonInput {
+  serial += 1;
+  const n = String(serial).padStart(6, '0');
+  return {
+    kind: 'japanese',
+    name: { family: '山田', given: `太郎${serial}` },
+    reading: { family: 'ヤマダ', given: 'タロウ', status: 'certified' },
+    birthDate: '1980-05-05',
+    sex: 'male',
+    relationship: '世帯主',
+    honseki: { kind: 'registered', address: '東京都千代田区千代田1番', familyRegisterHead: '山田　太郎' },
+    myNumber: myNumberFromBody(`91${n}001`),
+    residentCode: residentCodeFromBody(`81${n}01`),
+    ...overrides,
+  };
+}
+
+export function foreignPerson(overrides: Partial<NewPersonInput> = {}): NewPersonInput {
+  const base = person({ kind: 'foreign', relationship: '世帯主', ...overrides });
+  delete base.honseki;
+  delete base.name;
+  return {
+    ...base,
+    reading: { family: 'スミス', given: 'ジョン', status: 'notCertified' },
+    sex: 'male',
+    foreign: {
+      latinName: 'SMITH JOHN',
+      nationality: 'アメリカ合衆国',
+      foreignResidentSince: '2024-04-01',
+      status: {
+        category: 'midLongTerm',
+        residenceStatus: '技術・人文知識・国際業務',
+        periodOfStay: '5年',
+        expiryDate: '2029-03-31',
+        residenceCardNo: `AB${String(serial).padStart(8, '0')}CD`,
+      },
+    },
+    ...overrides,
+  };
+}
+
+export const ADDRESS = { text: '架空市中央区本町一丁目2番3号', postalCode: '100-0001', code: '101001' };
+export const ADDRESS_2 = {
+  text: '架空市北区緑町三丁目4番5号',
+  katagaki: 'みどりハイツ203号室',
+  postalCode: '100-0002',
+  code: '102003',
+};
+
+/** A domestic move-in of a new household. */
+export function moveInOf(members: NewPersonInput[], overrides: Partial<MoveInInput> = {}): MoveInInput {
+  return {
+    effectiveDate: '2026-11-20',
+    notifiedOn: '2026-11-25',
+    origin: 'domestic',
+    address: ADDRESS,
+    previousAddress: { text: '東京都千代田区千代田1番1号', abroad: false },
+    household: { mode: 'new' },
+    members,
+    ...overrides,
+  };
+}
