@@ -683,59 +683,30 @@ export class ChangeService {
   /** 死亡: removes the person; the household may be left without a head. */
   async death(actor: Actor, raw: DeathInput): Promise<ChangeResult> {
     const input = parseInput(DeathInput, raw);
-    const today = this.clock.today();
-    checkNotFuture(input.effectiveDate, today);
     const key = flexDateSortKey(input.deathDate);
-    if (key && key > today) throw refuse('FUTURE_EFFECTIVE_DATE', '死亡日に未来の日付は指定できません。');
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.loadCurrent(trx, actor, input.personNo);
-      await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
-      return this.commit(trx, actor, {
-        changeType: 'death',
+    if (key && key > this.clock.today()) {
+      throw refuse('FUTURE_EFFECTIVE_DATE', '死亡日に未来の日付は指定できません。');
+    }
+    return this.onePerson(actor, input, raw, { changeType: 'death', reason: 'death' }, (p) =>
+      removed(p.record, 'dead', {
         reason: 'death',
         effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates: [
-          {
-            before: p,
-            after: removed(p.record, 'dead', {
-              reason: 'death',
-              effectiveDate: input.effectiveDate,
-              deathDate: input.deathDate,
-            }),
-          },
-        ],
-      });
-    });
+        deathDate: input.deathDate,
+      }),
+    );
   }
 
   /** 職権消除: removal by the mayor's authority (e.g. no longer living at the address, 失踪宣告). */
   async exOfficioRemoval(actor: Actor, raw: ExOfficioRemovalInput): Promise<ChangeResult> {
     const input = parseInput(ExOfficioRemovalInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.loadCurrent(trx, actor, input.personNo);
-      await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
-      return this.commit(trx, actor, {
-        changeType: 'exOfficioRemoval',
-        reason: 'exOfficioRemoval',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes ?? input.ground,
-        payload: raw,
-        updates: [
-          {
-            before: p,
-            after: removed(p.record, input.status, {
-              reason: 'exOfficioRemoval',
-              effectiveDate: input.effectiveDate,
-            }),
-          },
-        ],
-      });
-    });
+    return this.onePerson(
+      actor,
+      { ...input, notes: input.notes ?? input.ground },
+      raw,
+      { changeType: 'exOfficioRemoval', reason: 'exOfficioRemoval' },
+      (p) =>
+        removed(p.record, input.status, { reason: 'exOfficioRemoval', effectiveDate: input.effectiveDate }),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -744,11 +715,11 @@ export class ChangeService {
   /** 軽微修正 / 誤記修正 / 職権修正 of the record's items. Removed records may be corrected too. */
   async correct(actor: Actor, raw: CorrectionInput): Promise<ChangeResult> {
     const input = parseInput(CorrectionInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    if (Object.keys(input.patch).length === 0)
+    if (Object.keys(input.patch).length === 0) {
       throw refuse('NOTHING_CHANGED', '修正する項目を入力してください。');
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.load(trx, actor, input.personNo, true);
+    }
+    const what = { changeType: 'correction', reason: input.kind, removedToo: true };
+    return this.onePerson(actor, input, raw, what, async (p, trx) => {
       const after: ResidentRecord = { ...p.record, ...stripUndefined(input.patch) };
       if (JSON.stringify(after) === JSON.stringify(p.record)) {
         throw refuse('NOTHING_CHANGED', '修正前と同じ内容です。修正する項目を確認してください。');
@@ -761,81 +732,54 @@ export class ChangeService {
           p.record.personNo,
         );
       }
-      return this.commit(trx, actor, {
-        changeType: 'correction',
-        reason: input.kind,
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates: [{ before: p, after }],
-      });
+      return after;
     });
   }
 
   /** 個人番号の変更: on the person's request (leak) or ex officio. */
   async changeMyNumber(actor: Actor, raw: MyNumberChangeInput): Promise<ChangeResult> {
     const input = parseInput(MyNumberChangeInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.loadCurrent(trx, actor, input.personNo);
+    const reason: Reason = input.basis === 'request' ? 'myNumberChangeOnRequest' : 'myNumberChangeExOfficio';
+    return this.onePerson(actor, input, raw, { changeType: 'myNumberChange', reason }, async (p, trx) => {
       if (p.record.myNumber === input.myNumber) {
         throw refuse('NOTHING_CHANGED', '現在と同じ個人番号です。新しい個人番号を入力してください。');
       }
       await this.checkNumbersFree(trx, actor, { myNumber: input.myNumber }, p.record.personNo);
-      return this.commit(trx, actor, {
-        changeType: 'myNumberChange',
-        reason: input.basis === 'request' ? 'myNumberChangeOnRequest' : 'myNumberChangeExOfficio',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: { ...(raw as Record<string, unknown>) },
-        updates: [{ before: p, after: { ...p.record, myNumber: input.myNumber } }],
-      });
+      return { ...p.record, myNumber: input.myNumber };
     });
   }
 
   /** 旧氏の記載・削除 (Japanese residents). */
   async formerSurname(actor: Actor, raw: FormerSurnameInput): Promise<ChangeResult> {
     const input = parseInput(FormerSurnameInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.loadCurrent(trx, actor, input.personNo);
+    const reason: Reason = input.action === 'enter' ? 'formerSurnameEntered' : 'formerSurnameDeleted';
+    return this.onePerson(actor, input, raw, { changeType: 'formerSurname', reason }, (p) => {
       if (p.record.kind !== 'japanese') {
         throw refuse(
           'JAPANESE_ITEM_ON_FOREIGN',
           '外国人住民に旧氏は記載できません（通称をご利用ください）。',
         );
       }
-      let after: ResidentRecord;
       if (input.action === 'enter') {
-        after = {
-          ...p.record,
-          formerSurname: { surname: input.surname, reading: input.reading, enteredOn: input.effectiveDate },
+        const formerSurname = {
+          surname: input.surname,
+          reading: input.reading,
+          enteredOn: input.effectiveDate,
         };
-      } else {
-        if (!p.record.formerSurname) throw refuse('NO_FORMER_SURNAME', '旧氏が記載されていません。');
-        after = { ...p.record };
-        delete after.formerSurname;
+        return { ...p.record, formerSurname };
       }
-      return this.commit(trx, actor, {
-        changeType: 'formerSurname',
-        reason: input.action === 'enter' ? 'formerSurnameEntered' : 'formerSurnameDeleted',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates: [{ before: p, after }],
-      });
+      if (!p.record.formerSurname) throw refuse('NO_FORMER_SURNAME', '旧氏が記載されていません。');
+      const after = { ...p.record };
+      delete after.formerSurname;
+      return after;
     });
   }
 
   /** 通称の記載・削除 (foreign residents); the alias history keeps every alias ever entered. */
   async alias(actor: Actor, raw: AliasInput): Promise<ChangeResult> {
     const input = parseInput(AliasInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.loadCurrent(trx, actor, input.personNo);
+    const reason: Reason = input.action === 'enter' ? 'aliasEntered' : 'aliasDeleted';
+    return this.onePerson(actor, input, raw, { changeType: 'alias', reason }, (p) => {
       const foreign = p.record.foreign;
       if (p.record.kind !== 'foreign' || !foreign) {
         throw refuse(
@@ -843,40 +787,68 @@ export class ChangeService {
           '日本人住民に通称は記載できません（旧氏をご利用ください）。',
         );
       }
-      const enteredBy = parseLgCode(actor.lgCode);
-      let next: typeof foreign;
       if (input.action === 'enter') {
-        if (foreign.alias)
+        if (foreign.alias) {
           throw refuse('ALIAS_EXISTS', 'すでに通称が記載されています。先に削除してから記載してください。');
+        }
         const alias = {
           name: input.name,
           ...(input.reading ? { reading: input.reading } : {}),
           enteredOn: input.effectiveDate,
-          enteredBy,
+          enteredBy: parseLgCode(actor.lgCode),
         };
-        next = { ...foreign, alias, aliasHistory: [...foreign.aliasHistory, alias] };
-      } else {
-        const current = foreign.alias;
-        if (!current) throw refuse('NO_ALIAS', '通称が記載されていません。');
-        next = {
-          ...foreign,
-          alias: undefined,
-          aliasHistory: foreign.aliasHistory.map((a, i) =>
-            i === foreign.aliasHistory.length - 1 && a.name === current.name && !a.deletedOn
-              ? { ...a, deletedOn: input.effectiveDate, deletedBy: current.enteredBy }
-              : a,
-          ),
+        return {
+          ...p.record,
+          foreign: { ...foreign, alias, aliasHistory: [...foreign.aliasHistory, alias] },
         };
-        delete next.alias;
       }
+      const current = foreign.alias;
+      if (!current) throw refuse('NO_ALIAS', '通称が記載されていません。');
+      const last = foreign.aliasHistory.length - 1;
+      const next = {
+        ...foreign,
+        // The entry being deleted is the latest one in the history: close it with today's deletion.
+        aliasHistory: foreign.aliasHistory.map((a, i) =>
+          i === last && !a.deletedOn
+            ? { ...a, deletedOn: input.effectiveDate, deletedBy: parseLgCode(actor.lgCode) }
+            : a,
+        ),
+      };
+      delete next.alias;
+      return { ...p.record, foreign: next };
+    });
+  }
+
+  /**
+   * A change of one person's record: lock the person (and their household), build the next snapshot,
+   * commit. Only current residents, unless `removedToo` (corrections of a removed record).
+   */
+  private async onePerson(
+    actor: Actor,
+    input: {
+      personNo: PersonNo;
+      effectiveDate: PlainDate;
+      notifiedOn?: PlainDate | undefined;
+      notes?: string | undefined;
+    },
+    raw: object,
+    what: { changeType: string; reason: Reason; removedToo?: boolean },
+    build: (p: Loaded, trx: repo.Trx) => ResidentRecord | Promise<ResidentRecord>,
+  ): Promise<ChangeResult> {
+    checkNotFuture(input.effectiveDate, this.clock.today());
+    return this.db.transaction().execute(async (trx) => {
+      const p = what.removedToo
+        ? await this.load(trx, actor, input.personNo, true)
+        : await this.loadCurrent(trx, actor, input.personNo);
+      await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
       return this.commit(trx, actor, {
-        changeType: 'alias',
-        reason: input.action === 'enter' ? 'aliasEntered' : 'aliasDeleted',
+        changeType: what.changeType,
+        reason: what.reason,
         effectiveDate: input.effectiveDate,
         notifiedOn: input.notifiedOn,
         notes: input.notes,
-        payload: raw,
-        updates: [{ before: p, after: { ...p.record, foreign: next } }],
+        payload: raw as Record<string, unknown>,
+        updates: [{ before: p, after: await build(p, trx) }],
       });
     });
   }
