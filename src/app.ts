@@ -2,7 +2,7 @@
  * Builds the HTTP app: plugins, each module's routes under /api, the OpenAPI document, and one error
  * mapper from domain error codes to HTTP statuses.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -69,7 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     // Request logs carry method, route and status; never query strings (they may hold names or numbers).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -99,25 +99,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .send({ code: error.code, message: error.message, details: error.details });
     }
     if (error.statusCode && error.statusCode < 500) {
-      return reply
-        .code(error.statusCode)
-        .send({
-          code: 'BAD_REQUEST',
-          message: 'リクエストの形式が正しくありません。入力内容を確認してください。',
-        });
+      return reply.code(error.statusCode).send({
+        code: 'BAD_REQUEST',
+        message: 'リクエストの形式が正しくありません。入力内容を確認してください。',
+      });
     }
     // Unknown errors: logged by name and route only (no message: it may echo personal data).
     request.log.error(
       { err: { name: error.name, code: error.code }, route: request.routeOptions.url },
       'unexpected error',
     );
-    return reply
-      .code(500)
-      .send({
-        code: 'INTERNAL_ERROR',
-        message:
-          'システムエラーが発生しました。時間をおいて再度お試しいただき、解決しない場合は管理者に連絡してください。',
-      });
+    return reply.code(500).send({
+      code: 'INTERNAL_ERROR',
+      message:
+        'システムエラーが発生しました。時間をおいて再度お試しいただき、解決しない場合は管理者に連絡してください。',
+    });
   });
 
   app.addHook('onSend', async (request, reply) => {

@@ -2,7 +2,7 @@
  * Versioned migrations, applied by `jumin migrate` and at start-up. The list is static (no directory
  * scanning) so the same set runs under tsx, a bundle or tests.
  */
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_register.js';
 
 const migrations: Record<string, Migration> = {
@@ -10,10 +10,14 @@ const migrations: Record<string, Migration> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables
-function migrator(db: Kysely<any>): Migrator {
+async function migrator(db: Kysely<any>): Promise<Migrator> {
+  // Kysely looks for its own tables in any schema unless told which: name the session's schema, so that
+  // deployments (and test schemas) sharing one server each keep their own migration state.
+  const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db);
   return new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableSchema: rows[0]?.schema ?? 'public',
   });
 }
 
@@ -28,11 +32,11 @@ function check(result: MigrationResultSet): string[] {
 /** Applies every pending migration; returns what ran. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  return check(await migrator(db).migrateToLatest());
+  return check(await (await migrator(db)).migrateToLatest());
 }
 
 /** Reverts the latest migration; returns what ran. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables
 export async function migrateDown(db: Kysely<any>): Promise<string[]> {
-  return check(await migrator(db).migrateDown());
+  return check(await (await migrator(db)).migrateDown());
 }
