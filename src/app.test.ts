@@ -2,50 +2,77 @@
  * The register through its HTTP API: the life of one family, step by step, with the current records and
  * histories checked after each step; plus the API's error shape and its OpenAPI document.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
+import { loadOrCreateAuditKey, searchAccessLog } from './audit/index.js';
 import { loadConfig } from './config.js';
 import type { DatabaseHandle } from './db/index.js';
 import { openTestDatabase } from './db/testing.js';
 import { ensureMunicipality } from './registry/index.js';
 import { ADDRESS, ADDRESS_2, TEST_LG_CODE, moveInOf, person } from './registry/testing.js';
-import { FixedClock } from './shared/index.js';
+import { FixedClock, PERMISSIONS } from './shared/index.js';
+import { call, createAccount, signIn, type Signed } from './staff/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
+let session: Signed;
+let staffId: string;
+let account: Awaited<ReturnType<typeof createAccount>>;
 const clock = new FixedClock('2026-04-01T01:00:00Z');
+const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-app-'));
+const PURPOSE = '届出の受付';
 
 beforeAll(async () => {
   handle = await openTestDatabase();
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: TEST_LG_CODE });
-  app = await buildApp({ config, db: handle.db, clock });
+  const auditKey = loadOrCreateAuditKey(path.join(keyDir, 'audit.pem'), { create: true });
+  app = await buildApp({ config, db: handle.db, clock, auditKey });
+  account = await createAccount(handle.db, config, clock, [...PERMISSIONS]);
+  staffId = account.staffId;
+  session = await signIn(app, clock, account, { 'x-terminal-id': 'COUNTER-3' });
 });
 afterAll(async () => {
   await app.close();
   await handle.close();
+  fs.rmSync(keyDir, { recursive: true, force: true });
 });
 
 interface Json {
   [key: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies in tests
 }
 
-async function post(path: string, body: unknown, expected = 201): Promise<Json> {
-  const res = await app.inject({
-    method: 'POST',
-    url: `/api${path}`,
-    payload: body as object,
-    headers: { 'x-terminal-id': 'COUNTER-3' },
-  });
+async function post(url: string, body: unknown, expected = 201): Promise<Json> {
+  const res = await call(app, session, 'POST', `/api${url}`, { payload: body as object });
   expect(res.statusCode, res.body).toBe(expected);
   return res.json<Json>();
 }
 
-async function get(path: string, expected = 200): Promise<Json> {
-  const res = await app.inject({ method: 'GET', url: `/api${path}` });
+async function get(url: string, expected = 200): Promise<Json> {
+  const res = await call(app, session, 'GET', `/api${url}`);
   expect(res.statusCode, res.body).toBe(expected);
   return res.json<Json>();
+}
+
+/** A new working day: the clerk signs in again (sessions end after hours of inactivity). */
+async function workOn(day: string): Promise<void> {
+  clock.set(`${day}T11:00:00+09:00`);
+  session = await signIn(app, clock, account, { 'x-terminal-id': 'COUNTER-3' });
+}
+
+/** Opens a person's record for a stated purpose, revealing every hidden item. */
+function inquiry(personNo: string): Promise<Json> {
+  return get(
+    `/residents/${personNo}?purpose=${encodeURIComponent(PURPOSE)}&reveal=myNumber,residentCode,honseki`,
+  );
+}
+
+function householdView(householdNo: string): Promise<Json> {
+  return get(`/households/${householdNo}?purpose=${encodeURIComponent(PURPOSE)}`);
 }
 
 const reasons = (inquiry: Json) => (inquiry['history'] as Json[]).map((h) => h['reason'] as string);
@@ -53,7 +80,7 @@ const reasons = (inquiry: Json) => (inquiry['history'] as Json[]).map((h) => h['
 describe('a family through the HTTP API', () => {
   it('lives its life: move-in, birth, move within, split, move-out, death, cancelled death', async () => {
     // 1. A family of three moves in.
-    clock.setDay('2026-04-01');
+    await workOn('2026-04-01');
     const moveIn = await post(
       '/changes/move-in',
       moveInOf(
@@ -70,11 +97,15 @@ describe('a family through the HTTP API', () => {
         { effectiveDate: 'R8.3.28', notifiedOn: '令和8年4月1日' },
       ),
     );
-    const [head, wife, son] = (moveIn['persons'] as Json[]).map((p) => p['personNo'] as string);
+    const [head, wife, son] = (moveIn['persons'] as Json[]).map((p) => p['personNo'] as string) as [
+      string,
+      string,
+      string,
+    ];
     const household = moveIn['householdNos'][0] as string;
-    let h = await get(`/households/${household}`);
+    let h = await householdView(household);
     expect(h['members'].map((m: Json) => m['relationship'])).toEqual(['世帯主', '妻', '子']);
-    let p = await get(`/residents/${head}`);
+    let p = await inquiry(head);
     expect(p['current']).toMatchObject({
       status: 'current',
       residentSince: '2026-03-28',
@@ -83,12 +114,12 @@ describe('a family through the HTTP API', () => {
     expect(p['current']['birthDate']).toEqual({ kind: 'exact', date: '1980-01-15' });
     expect(p['history'][0]).toMatchObject({
       terminalId: 'COUNTER-3',
-      staffId: 'dev-staff',
+      staffId,
       processedOn: '2026-04-01',
     });
 
     // 2. A child is born.
-    clock.setDay('2026-05-10');
+    await workOn('2026-05-10');
     const birth = await post('/changes/birth', {
       effectiveDate: '2026-05-02',
       notifiedOn: '2026-05-10',
@@ -101,11 +132,11 @@ describe('a family through the HTTP API', () => {
       }),
     });
     const daughter = birth['persons'][0]['personNo'] as string;
-    h = await get(`/households/${household}`);
+    h = await householdView(household);
     expect(h['members'].map((m: Json) => m['personNo'])).toEqual([head, wife, son, daughter]);
 
     // 3. The household moves within the city.
-    clock.setDay('2026-06-15');
+    await workOn('2026-06-15');
     await post('/changes/move-within', {
       effectiveDate: '2026-06-14',
       notifiedOn: '2026-06-15',
@@ -114,14 +145,14 @@ describe('a family through the HTTP API', () => {
       household: { mode: 'same' },
     });
     for (const member of [head, wife, son, daughter]) {
-      p = await get(`/residents/${member}`);
+      p = await inquiry(member);
       expect(p['current']['address']).toEqual(ADDRESS_2);
       expect(p['current']['previousAddress']['text']).toBe(ADDRESS.text);
     }
-    expect(reasons(await get(`/residents/${daughter}`))).toEqual(['birth', 'moveWithin']);
+    expect(reasons(await inquiry(daughter))).toEqual(['birth', 'moveWithin']);
 
     // 4. The son splits into a household of his own.
-    clock.setDay('2026-08-01');
+    await workOn('2026-08-01');
     const split = await post('/changes/household-split', {
       effectiveDate: '2026-08-01',
       notifiedOn: '2026-08-01',
@@ -130,19 +161,19 @@ describe('a family through the HTTP API', () => {
     });
     const sonsHousehold = split['householdNos'].find((x: string) => x !== household) as string;
     expect(sonsHousehold).toBeDefined();
-    h = await get(`/households/${sonsHousehold}`);
+    h = await householdView(sonsHousehold);
     expect(h['head']['personNo']).toBe(son);
-    expect((await get(`/households/${household}`))['members']).toHaveLength(3);
+    expect((await householdView(household))['members']).toHaveLength(3);
 
     // 5. The son moves out of the city.
-    clock.setDay('2026-09-10');
+    await workOn('2026-09-10');
     await post('/changes/move-out', {
       notifiedOn: '2026-09-10',
       plannedDate: '2026-09-10',
       personNos: [son],
       destination: { text: '大阪府大阪市北区梅田一丁目1番1号', abroad: false },
     });
-    p = await get(`/residents/${son}`);
+    p = await inquiry(son);
     expect(p['removed']).toBe(true);
     expect(p['current']).toMatchObject({
       status: 'movedOut',
@@ -150,40 +181,40 @@ describe('a family through the HTTP API', () => {
       relationship: '世帯主',
     });
     expect(reasons(p)).toEqual(['domesticMoveIn', 'moveWithin', 'householdSplit', 'domesticMoveOut']);
-    const cert = await get(`/residents/${son}/move-out-certificate`);
+    const cert = await get(`/residents/${son}/move-out-certificate?purpose=${encodeURIComponent(PURPOSE)}`);
     expect(cert).toMatchObject({
       plannedDate: '2026-09-10',
       destination: { text: '大阪府大阪市北区梅田一丁目1番1号' },
     });
-    expect((await get(`/households/${sonsHousehold}`))['members']).toEqual([]);
+    expect((await householdView(sonsHousehold))['members']).toEqual([]);
 
     // 6. The head dies: the household is left without a head.
-    clock.setDay('2026-10-05');
+    await workOn('2026-10-05');
     const death = await post('/changes/death', {
       effectiveDate: '2026-10-03',
       notifiedOn: '2026-10-05',
       personNo: head,
       deathDate: '2026-10-03',
     });
-    h = await get(`/households/${household}`);
+    h = await householdView(household);
     expect(h['head']).toBeUndefined();
     expect(h['members'].map((m: Json) => m['personNo'])).toEqual([wife, daughter]);
-    expect((await get(`/residents/${head}`))['current']['status']).toBe('dead');
+    expect((await inquiry(head))['current']['status']).toBe('dead');
 
     // 7. The death was registered in error: it is cancelled, and the head is back.
-    clock.setDay('2026-10-06');
+    await workOn('2026-10-06');
     const cancel = await post('/changes/cancellation', {
       changeId: death['changeId'],
       notes: '届出人の誤りによる取消し',
     });
     expect(cancel).toMatchObject({ kind: 'entry', reason: 'removalCancelled' });
-    p = await get(`/residents/${head}`);
+    p = await inquiry(head);
     expect(p['current']['status']).toBe('current');
     expect(p['current']['removal']).toBeUndefined();
     expect(reasons(p)).toEqual(['domesticMoveIn', 'moveWithin', 'death', 'removalCancelled']);
     expect(p['history'][2]['cancelledByChangeId']).toBe(cancel['changeId']);
     expect(p['history'][3]['cancelsChangeId']).toBe(death['changeId']);
-    h = await get(`/households/${household}`);
+    h = await householdView(household);
     expect(h['head']['personNo']).toBe(head);
     expect(h['members'].map((m: Json) => m['personNo'])).toEqual([head, wife, daughter]);
 
@@ -214,7 +245,8 @@ describe('the API itself', () => {
   });
 
   it('marks API responses as not to be cached', async () => {
-    const res = await app.inject({ method: 'GET', url: '/api/residents' });
+    const res = await call(app, session, 'GET', '/api/residents');
+    expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
@@ -246,18 +278,33 @@ describe('the API itself', () => {
     expect(paths).toContain('/api/households/{householdNo}');
   });
 
-  it('refuses the development identity in production', async () => {
-    const config = loadConfig({
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://localhost/none',
-      JUMIN_LG_CODE: TEST_LG_CODE,
+  it('answers 401 without a session and logs every act in the access log', async () => {
+    const anonymous = await app.inject({ method: 'GET', url: '/api/residents' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json<Json>()['code']).toBe('UNAUTHENTICATED');
+    for (const f of ['login', 'change', 'inquiry', 'reveal', 'search'] as const) {
+      const log = await searchAccessLog(handle.db, TEST_LG_CODE, { function: f, pageSize: 1 });
+      expect(log.total, f).toBeGreaterThan(0);
+    }
+  });
+
+  it('requires a purpose to open a record, and hides 個人番号 unless revealed', async () => {
+    const r = await post('/changes/move-in', moveInOf([person()], { effectiveDate: '2026-01-05' }));
+    const personNo = r['persons'][0]['personNo'] as string;
+    const noPurpose = await get(`/residents/${personNo}`, 400);
+    expect(noPurpose['code']).toBe('PURPOSE_REQUIRED');
+    const masked = await get(`/residents/${personNo}?purpose=${encodeURIComponent(PURPOSE)}`);
+    expect(masked['current']['myNumber']).toBeUndefined();
+    expect(masked['current']['masked']).toEqual(
+      expect.arrayContaining(['myNumber', 'residentCode', 'honseki']),
+    );
+    const shown = await inquiry(personNo);
+    expect(shown['current']['myNumber']).toMatch(/^\d{12}$/);
+    const log = await searchAccessLog(handle.db, TEST_LG_CODE, { personNo, pageSize: 10 });
+    expect(log.entries.find((e) => e.function === 'reveal')).toMatchObject({
+      myNumberAccessed: true,
+      purpose: PURPOSE,
     });
-    expect(config.devIdentity).toBeUndefined();
-    const prod = await buildApp({ config, db: handle.db, clock });
-    const res = await prod.inject({ method: 'GET', url: '/api/residents' });
-    expect(res.statusCode).toBe(401);
-    expect(res.json<Json>()['code']).toBe('UNAUTHENTICATED');
-    await prod.close();
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL/);
+    expect(log.entries.find((e) => e.function === 'inquiry')).toMatchObject({ myNumberAccessed: false });
   });
 });

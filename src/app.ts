@@ -1,6 +1,6 @@
 /**
- * Builds the HTTP app: plugins, each module's routes under /api, the OpenAPI document, and one error
- * mapper from domain error codes to HTTP statuses.
+ * Builds the HTTP app: the staff authentication plugin (deny by default), each module's routes under /api,
+ * the OpenAPI document, and one error mapper from domain error codes to HTTP statuses.
  */
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -11,34 +11,36 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { auditRoutes, loadOrCreateAuditKey, type AuditKey } from './audit/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import {
-  ChangeService,
-  ResidentService,
-  issuesToError,
-  registryRoutes,
-  type Actor,
-} from './registry/index.js';
+import { ChangeService, ResidentService, issuesToError, registryRoutes } from './registry/index.js';
 import { DomainError, NotFoundError, systemClock, type Clock } from './shared/index.js';
+import { STAFF_ERROR_STATUS, actorOf, authPlugin, authRoutes, staffRoutes } from './staff/index.js';
 
 export interface AppDeps {
   config: Config;
   db: Db;
   clock?: Clock;
   logger?: boolean | object;
+  /** The access-log signing key; loaded from `config.audit.keyFile` when not given. */
+  auditKey?: AuditKey;
 }
 
 /** Domain error codes that are not plain 422 refusals. One table, nowhere else. */
 const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  ...STAFF_ERROR_STATUS,
   INVALID_REQUEST: 400,
-  UNAUTHENTICATED: 401,
+  PURPOSE_REQUIRED: 400,
+  FORBIDDEN_ITEM: 403,
   ALREADY_CANCELLED: 409,
   LATER_CHANGE_DEPENDS: 409,
   ALREADY_REGISTERED: 409,
   ALREADY_REMOVED: 409,
   TWO_HEADS: 409,
   MOVE_OUT_ALREADY_PLANNED: 409,
+  LOCKED_BY_OTHER: 409,
+  ALERT_ALREADY_ACKNOWLEDGED: 409,
 };
 
 export function statusOf(e: DomainError): number {
@@ -46,29 +48,14 @@ export function statusOf(e: DomainError): number {
   return STATUS_OF_CODE[e.code] ?? (e.code.startsWith('INVALID_') ? 400 : 422);
 }
 
-/** Until staff login exists, requests act as the development identity (never in production). */
-function devActor(config: Config) {
-  return (request: { headers: Record<string, string | string[] | undefined> }): Actor => {
-    if (!config.devIdentity) {
-      throw new DomainError('UNAUTHENTICATED', 'ログインしていません。ログインしてから操作してください。');
-    }
-    const terminal = request.headers['x-terminal-id'];
-    return {
-      lgCode: config.lgCode,
-      staffId: config.devIdentity.staffId,
-      terminalId:
-        typeof terminal === 'string' && /^[\w-]{1,40}$/.test(terminal)
-          ? terminal
-          : config.devIdentity.terminalId,
-    };
-  };
-}
-
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db } = deps;
   const clock = deps.clock ?? systemClock;
+  const auditKey =
+    deps.auditKey ?? loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
   const app = Fastify({
     logger: deps.logger ?? false,
-    // Request logs carry method, route and status; never query strings (they may hold names or numbers).
+    // Request logs would carry query strings, which may hold names or numbers: none are written.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -77,6 +64,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Jumin API', description: '住民記録システム API', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-jumin_session' },
+          csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -116,17 +109,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   });
 
+  // Terminals keep no personal data: nothing the API answers may be cached.
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
 
-  const changes = new ChangeService(deps.db, clock);
-  const residents = new ResidentService(deps.db);
+  await app.register(authPlugin, { db, config, clock });
+
+  const audit = { clock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
+  const changes = new ChangeService(db, clock, audit);
+  const residents = new ResidentService(db, audit, {
+    inquiryPurposes: config.inquiryPurposes,
+    editLockMinutes: config.editLockMinutes,
+  });
   await app.register(
     async (api) => {
-      await api.register(registryRoutes, { changes, residents, actorOf: devActor(deps.config) });
-      api.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-      api.get('/health', { schema: { hide: true } }, () => ({ status: 'ok' }));
+      await api.register(authRoutes, { db, config, clock });
+      await api.register(staffRoutes, { db, config, clock });
+      await api.register(registryRoutes, { changes, residents, actorOf });
+      await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
+      api.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, () =>
+        app.swagger(),
+      );
+      api.get('/health', { config: { permission: 'public' }, schema: { hide: true } }, () => ({
+        status: 'ok',
+      }));
     },
     { prefix: '/api' },
   );

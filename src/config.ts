@@ -17,6 +17,27 @@ const Env = z.object({
     .regex(/^\d{6}$/)
     .default('999016'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JUMIN_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(240).default(15),
+  JUMIN_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).max(24).default(8),
+  JUMIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  /** Ed25519 private key (PEM) that signs access-log checkpoints; kept outside the database. */
+  JUMIN_AUDIT_KEY_FILE: z.string().optional(),
+  JUMIN_AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  /** Office hours in Japan time, e.g. 08:00-19:00; access outside them (or on holidays) raises an alert. */
+  JUMIN_OFFICE_HOURS: z
+    .string()
+    .regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/)
+    .default('08:00-19:00'),
+  JUMIN_ALERT_LOGIN_FAILURES: z.coerce.number().int().min(1).default(3),
+  JUMIN_ALERT_LOGIN_FAILURE_MINUTES: z.coerce.number().int().min(1).default(15),
+  JUMIN_ALERT_MASS_SEARCH_FACTOR: z.coerce.number().min(1).default(3),
+  JUMIN_ALERT_MASS_SEARCH_MINIMUM: z.coerce.number().int().min(1).default(30),
+  JUMIN_ALERT_IDLE_SEARCH_MINUTES: z.coerce.number().int().min(1).default(30),
+  JUMIN_EDIT_LOCK_MINUTES: z.coerce.number().int().min(1).max(240).default(15),
+  /** Purposes a staff member chooses from before opening a record, separated by commas. */
+  JUMIN_INQUIRY_PURPOSES: z
+    .string()
+    .default('届出の受付,証明書の交付,住民からの問合せ対応,他課からの照会（公用）,職権調査,審査・決裁'),
 });
 
 export interface Config {
@@ -28,8 +49,25 @@ export interface Config {
     | { readonly kind: 'embedded'; readonly dataDir: string };
   readonly lgCode: string;
   readonly logLevel: string;
-  /** Until staff login exists, operations act as this identity; never in production. */
-  readonly devIdentity: { readonly staffId: string; readonly terminalId: string } | undefined;
+  readonly auth: {
+    readonly sessionIdleMinutes: number;
+    readonly sessionAbsoluteHours: number;
+    /** Consecutive failed logins (password or second factor) that lock an account. */
+    readonly lockoutThreshold: number;
+  };
+  readonly audit: { readonly keyFile: string; readonly checkpointMinutes: number };
+  readonly monitoring: {
+    /** Minutes after midnight, Japan time. */
+    readonly officeStart: number;
+    readonly officeEnd: number;
+    readonly loginFailures: number;
+    readonly loginFailureMinutes: number;
+    readonly massSearchFactor: number;
+    readonly massSearchMinimum: number;
+    readonly idleSearchMinutes: number;
+  };
+  readonly inquiryPurposes: readonly string[];
+  readonly editLockMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -37,6 +75,11 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,7 +104,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'embedded', dataDir: path.resolve(e.JUMIN_DATA_DIR, 'pglite') },
     lgCode: e.JUMIN_LG_CODE,
     logLevel: e.LOG_LEVEL,
-    devIdentity: production ? undefined : { staffId: 'dev-staff', terminalId: 'dev-terminal' },
+    auth: {
+      sessionIdleMinutes: e.JUMIN_SESSION_IDLE_MINUTES,
+      sessionAbsoluteHours: e.JUMIN_SESSION_ABSOLUTE_HOURS,
+      lockoutThreshold: e.JUMIN_LOCKOUT_THRESHOLD,
+    },
+    audit: {
+      keyFile: path.resolve(
+        e.JUMIN_AUDIT_KEY_FILE ?? path.join(e.JUMIN_DATA_DIR, 'keys', 'audit-ed25519.pem'),
+      ),
+      checkpointMinutes: e.JUMIN_AUDIT_CHECKPOINT_MINUTES,
+    },
+    monitoring: {
+      officeStart: minutesOf(e.JUMIN_OFFICE_HOURS.slice(0, 5)),
+      officeEnd: minutesOf(e.JUMIN_OFFICE_HOURS.slice(6)),
+      loginFailures: e.JUMIN_ALERT_LOGIN_FAILURES,
+      loginFailureMinutes: e.JUMIN_ALERT_LOGIN_FAILURE_MINUTES,
+      massSearchFactor: e.JUMIN_ALERT_MASS_SEARCH_FACTOR,
+      massSearchMinimum: e.JUMIN_ALERT_MASS_SEARCH_MINIMUM,
+      idleSearchMinutes: e.JUMIN_ALERT_IDLE_SEARCH_MINUTES,
+    },
+    editLockMinutes: e.JUMIN_EDIT_LOCK_MINUTES,
+    inquiryPurposes: Object.freeze(
+      e.JUMIN_INQUIRY_PURPOSES.split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
   };
+  if (production && !e.JUMIN_AUDIT_KEY_FILE) {
+    throw new ConfigError(
+      'NODE_ENV=production requires JUMIN_AUDIT_KEY_FILE: the audit signing key is set up by the operator',
+    );
+  }
   return Object.freeze(config);
 }

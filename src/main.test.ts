@@ -10,6 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEMO_ACCOUNTS, SESSION_COOKIE, totpCode } from './staff/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-start-'));
@@ -70,17 +71,45 @@ describe('jumin start', () => {
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
 
-    const health = await waitFor(`http://127.0.0.1:${port}/api/health`, 100_000);
+    const base = `http://127.0.0.1:${port}/api`;
+    const health = await waitFor(`${base}/health`, 100_000);
     expect(health.status, output).toBe(200);
-    const search = await fetch(`http://127.0.0.1:${port}/api/residents?pageSize=5`);
-    const body = (await search.json()) as {
-      total: number;
-      hits: Array<{ personNo: string; reading: string }>;
-    };
+    expect((await fetch(`${base}/residents`)).status).toBe(401);
+
+    // The demo clerk signs in as the README says: password, then the code of the authenticator app.
+    const clerk = DEMO_ACCOUNTS.find((a) => a.loginName === 'clerk')!;
+    const json = { 'content-type': 'application/json' };
+    const cookieOf = (res: Response) =>
+      res.headers
+        .getSetCookie()
+        .map((c) => /^__Host-jumin_session=([^;]*)/.exec(c)?.[1])
+        .filter(Boolean)
+        .at(-1);
+    const first = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ loginName: clerk.loginName, password: clerk.password }),
+    });
+    expect(first.status).toBe(200);
+    const second = await fetch(`${base}/auth/second-factor`, {
+      method: 'POST',
+      headers: { ...json, cookie: `${SESSION_COOKIE}=${cookieOf(first)}` },
+      body: JSON.stringify({ code: totpCode(clerk.totpSecret, new Date()) }),
+    });
+    expect(second.status).toBe(200);
+    const session = { cookie: `${SESSION_COOKIE}=${cookieOf(second)}` };
+
+    const search = await fetch(`${base}/residents?pageSize=5`, { headers: session });
+    expect(search.status).toBe(200);
+    const body = (await search.json()) as { total: number; hits: Array<{ personNo: string }> };
     expect(body.total).toBeGreaterThan(300);
-    const inquiry = await fetch(`http://127.0.0.1:${port}/api/residents/${body.hits[0]!.personNo}`);
+    const purpose = encodeURIComponent('証明書の交付');
+    const inquiry = await fetch(`${base}/residents/${body.hits[0]!.personNo}?purpose=${purpose}`, {
+      headers: session,
+    });
     expect(inquiry.status).toBe(200);
     expect(inquiry.headers.get('cache-control')).toBe('no-store');
     if (!url) expect(fs.existsSync(path.join(dataDir, 'pglite'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'keys', 'audit-ed25519.pem'))).toBe(true);
   });
 });

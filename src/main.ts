@@ -1,16 +1,28 @@
 /**
- * The operator's entry point: `jumin serve`, `jumin migrate`, `jumin seed`, `jumin start`.
+ * The operator's entry point: `jumin start`, `jumin serve`, `jumin migrate`, `jumin seed`, `jumin staff …`,
+ * `jumin audit …`.
  */
 import { Command } from 'commander';
 import pino from 'pino';
 import { buildApp } from './app.js';
+import {
+  evaluatePeriodicRules,
+  loadOrCreateAuditKey,
+  registerAuditCommands,
+  startCheckpointTimer,
+} from './audit/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDown, migrateToLatest, openDatabase, type DatabaseHandle } from './db/index.js';
-import { ChangeService, countResidents, ensureMunicipality, type Actor } from './registry/index.js';
+import { ChangeService, countResidents, ensureMunicipality } from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
-import { systemClock } from './shared/index.js';
+import { systemActor, systemClock } from './shared/index.js';
+import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
 
 const DEMO_MUNICIPALITY_NAME = '架空市';
+/** How often rules that need time to pass (searches not followed by any transaction) are evaluated. */
+const PERIODIC_RULES_MS = 5 * 60_000;
+/** How often planned move-outs whose date has come are completed. */
+const DUE_MOVE_OUTS_MS = 60 * 60_000;
 
 async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
   const handle = await openDatabase(config);
@@ -21,15 +33,19 @@ async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) =>
   }
 }
 
-/** The identity batch work acts as: the system itself, on the server's terminal. */
-function systemActor(config: Config): Actor {
-  return { lgCode: config.lgCode, staffId: 'system', terminalId: 'server' };
+function services(config: Config, handle: DatabaseHandle) {
+  const key = loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
+  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: key.criteriaKey };
+  return { key, changes: new ChangeService(handle.db, systemClock, audit) };
 }
 
-async function seedIfEmpty(config: Config, handle: DatabaseHandle, log: pino.Logger): Promise<void> {
+/** Demo residents into an empty register, and the demo staff accounts (idempotent). Never in production. */
+async function seedDemo(config: Config, handle: DatabaseHandle, log: pino.Logger): Promise<void> {
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
+  const staff = await seedDemoStaff(handle.db, config.lgCode, systemClock, config);
+  if (staff.created.length > 0) log.info({ created: staff.created }, 'demo staff accounts created');
   if ((await countResidents(handle.db, config.lgCode)) > 0) return;
-  const result = await seedDemoData(new ChangeService(handle.db, systemClock), systemActor(config), {
+  const result = await seedDemoData(services(config, handle).changes, systemActor(config.lgCode), {
     today: systemClock.today(),
   });
   log.info(result, 'demo data seeded');
@@ -41,12 +57,40 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
-  if (options.seed) await seedIfEmpty(config, handle, log);
-  const changes = new ChangeService(handle.db, systemClock);
-  const due = await changes.completeDueMoveOuts(systemActor(config));
-  if (due.length > 0) log.info({ removed: due.length }, 'planned move-outs completed');
-  const app = await buildApp({ config, db: handle.db, logger: { level: config.logLevel } });
+  if (options.seed) await seedDemo(config, handle, log);
+  const { key, changes } = services(config, handle);
+  const batch = systemActor(config.lgCode);
+  const completeDueMoveOuts = async () => {
+    const due = await changes.completeDueMoveOuts(batch);
+    if (due.length > 0) log.info({ removed: due.length }, 'planned move-outs completed');
+  };
+  await completeDueMoveOuts();
+
+  const app = await buildApp({ config, db: handle.db, auditKey: key, logger: { level: config.logLevel } });
+  // Errors of background work are logged by name only: their messages may carry data.
+  const onError = (what: string) => (e: unknown) =>
+    log.error({ err: { name: e instanceof Error ? e.name : 'unknown' } }, `${what} failed`);
+  const stopCheckpoints = startCheckpointTimer({
+    db: handle.db,
+    key,
+    clock: systemClock,
+    minutes: config.audit.checkpointMinutes,
+    onError: onError('audit checkpoint'),
+  });
+  const timers = [
+    setInterval(() => {
+      evaluatePeriodicRules(handle.db, config.lgCode, {
+        clock: systemClock,
+        monitoring: config.monitoring,
+      }).catch(onError('periodic monitoring'));
+    }, PERIODIC_RULES_MS),
+    setInterval(() => void completeDueMoveOuts().catch(onError('move-out completion')), DUE_MOVE_OUTS_MS),
+  ];
+  for (const t of timers) t.unref();
+
   const close = async () => {
+    for (const t of timers) clearInterval(t);
+    await stopCheckpoints();
     await app.close();
     await handle.close();
     process.exit(0);
@@ -67,7 +111,7 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('start')
-    .description('migrate, seed demo data into an empty database (not in production), and serve')
+    .description('migrate, seed the demo city and demo staff (not in production), and serve')
     .action(async () => {
       const config = loadConfig();
       await serve(config, { seed: config.env !== 'production' });
@@ -85,15 +129,25 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('seed')
-    .description('load the demo data into an empty database (refused in production)')
+    .description(
+      'load the demo city into an empty database and create the demo staff (refused in production)',
+    )
     .action(async () => {
       const config = loadConfig();
       if (config.env === 'production') throw new ConfigError('demo data is refused when NODE_ENV=production');
       await withDatabase(config, async (h) => {
         await migrateToLatest(h.db);
-        await seedIfEmpty(config, h, pino({ level: config.logLevel }));
+        await seedDemo(config, h, pino({ level: config.logLevel }));
       });
     });
+
+  registerStaffCommands(program, {
+    loadConfig: () => loadConfig(),
+    openDatabase,
+    migrateToLatest,
+    ensureMunicipality: (db, lgCode) => ensureMunicipality(db, lgCode, DEMO_MUNICIPALITY_NAME),
+  });
+  registerAuditCommands(program, { loadConfig: () => loadConfig(), openDatabase });
 
   await program.parseAsync(argv);
 }

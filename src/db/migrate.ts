@@ -4,9 +4,17 @@
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_register.js';
+import * as m0002 from './migrations/0002_staff.js';
+import * as m0003 from './migrations/0003_audit.js';
+import * as m0004 from './migrations/0004_edit_lock.js';
+import * as m0005 from './migrations/0005_support_measure.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
+  '0002_staff': m0002,
+  '0003_audit': m0003,
+  '0004_edit_lock': m0004,
+  '0005_support_measure': m0005,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables

@@ -91,6 +91,76 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+export interface EditLockTable {
+  lg_code: string;
+  person_no: string;
+  staff_id: string;
+  session_id: string | null;
+  acquired_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface SupportMeasureTable {
+  lg_code: string;
+  measure_id: Generated<number>;
+  person_no: string;
+  status: 'provisional' | 'active' | 'ended';
+  starts_on: DateColumn;
+  ends_on: DateColumn;
+  created_at: Timestamp;
+  created_by: string;
+}
+
+/** `jumin_append_only`: rows are only ever inserted (src/audit). */
+export interface AccessLogTable {
+  lg_code: string;
+  seq: number;
+  occurred_at: Timestamp;
+  staff_id: string | null;
+  terminal_id: string;
+  function: string;
+  purpose: string | null;
+  target_persons: ColumnType<string[], string[] | undefined, never>;
+  my_number_accessed: boolean;
+  my_number_printed: boolean;
+  outcome: 'success' | 'refused' | 'failed';
+  criteria: JSONColumnType<Record<string, unknown>> | null;
+  details: JSONColumnType<Record<string, unknown>> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditChainHeadTable {
+  lg_code: string;
+  last_seq: number;
+  last_hash: string;
+}
+
+export interface AuditCheckpointTable {
+  lg_code: string;
+  checkpoint_id: Generated<number>;
+  upto_seq: number;
+  chain_hash: string;
+  created_at: Timestamp;
+  key_id: string;
+  signature: string;
+}
+
+export interface AuditAlertTable {
+  lg_code: string;
+  alert_id: Generated<number>;
+  rule: string;
+  staff_id: string | null;
+  subject: string;
+  dedupe_key: string;
+  raised_at: Timestamp;
+  entry_seq: number | null;
+  details: JSONColumnType<Record<string, unknown>>;
+  acknowledged_by: string | null;
+  acknowledged_at: Timestamp | null;
+  acknowledgement_note: string | null;
+}
+
 export interface Database {
   municipality: MunicipalityTable;
   number_counter: NumberCounterTable;
@@ -99,4 +169,52 @@ export interface Database {
   resident: ResidentTable;
   resident_history: ResidentHistoryTable;
   outbox: OutboxTable;
+  access_log: AccessLogTable;
+  audit_chain_head: AuditChainHeadTable;
+  audit_checkpoint: AuditCheckpointTable;
+  audit_alert: AuditAlertTable;
+  edit_lock: EditLockTable;
+  support_measure: SupportMeasureTable;
+  staff: StaffTable;
+  staff_permission: StaffPermissionTable;
+  staff_session: StaffSessionTable;
+}
+
+export interface StaffTable {
+  staff_id: string;
+  lg_code: string;
+  login_name: string;
+  display_name: string;
+  family_name: string;
+  address: string | null;
+  password_hash: string;
+  totp_secret: string;
+  totp_last_step: number | null;
+  failed_attempts: Generated<number>;
+  locked_at: Timestamp | null;
+  disabled_at: Timestamp | null;
+  created_at: Timestamp;
+  created_by: string;
+}
+
+export interface StaffPermissionTable {
+  lg_code: string;
+  staff_id: string;
+  permission: string;
+  granted_by: string;
+  granted_at: Timestamp;
+}
+
+export interface StaffSessionTable {
+  session_id_hash: string;
+  lg_code: string;
+  staff_id: string;
+  state: 'pending' | 'active' | 'ended';
+  csrf_token: string;
+  terminal_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ended_at: Timestamp | null;
+  end_reason: string | null;
 }

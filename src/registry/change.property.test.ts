@@ -8,16 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { DomainError } from '../shared/index.js';
-import { ChangeService } from './change.service.js';
+import type { ChangeService } from './change.service.js';
 import { ensureMunicipality } from './resident.repository.js';
-import { ADDRESS_2, TEST_LG_CODE, actor, moveInOf, person, testClock } from './testing.js';
+import { ADDRESS_2, TEST_LG_CODE, actor, moveInOf, person, registryServices, testClock } from './testing.js';
 
 let handle: DatabaseHandle;
 let changes: ChangeService;
 
 beforeAll(async () => {
   handle = await openTestDatabase();
-  changes = new ChangeService(handle.db, testClock());
+  ({ changes } = registryServices(handle.db, testClock()));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
 });
 afterAll(async () => {

@@ -3,10 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { DomainError, type FixedClock } from '../shared/index.js';
-import { ChangeService, type ChangeResult } from './change.service.js';
+import type { ChangeService, ChangeResult } from './change.service.js';
 import { ensureMunicipality } from './resident.repository.js';
-import { ResidentService } from './resident.service.js';
-import { ADDRESS_2, TEST_LG_CODE, actor, foreignPerson, moveInOf, person, testClock } from './testing.js';
+import type { ResidentService } from './resident.service.js';
+import {
+  ADDRESS_2,
+  FULL_VIEW,
+  TEST_LG_CODE,
+  actor,
+  foreignPerson,
+  moveInOf,
+  person,
+  registryServices,
+  testClock,
+} from './testing.js';
 
 let handle: DatabaseHandle;
 let clock: FixedClock;
@@ -16,8 +26,7 @@ let residents: ResidentService;
 beforeAll(async () => {
   handle = await openTestDatabase();
   clock = testClock();
-  changes = new ChangeService(handle.db, clock);
-  residents = new ResidentService(handle.db);
+  ({ changes, residents } = registryServices(handle.db, clock));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
 });
 afterAll(async () => {
@@ -77,10 +86,10 @@ describe('entries', () => {
     expect(r.kind).toBe('entry');
     expect(r.reason).toBe('domesticMoveIn');
     expect(r.persons.map((p) => p.historySeq)).toEqual([1, 1, 1]);
-    const h = await residents.household(TEST_LG_CODE, r.householdNos[0]!);
+    const h = await residents.household(actor, r.householdNos[0]!, FULL_VIEW);
     expect(h.members.map((m) => m.relationship)).toEqual(['世帯主', '妻', '子']);
     expect(h.head?.personNo).toBe(pno(r));
-    const inquiry = await residents.inquire(TEST_LG_CODE, pno(r, 2));
+    const inquiry = await residents.inquire(actor, pno(r, 2), FULL_VIEW);
     expect(inquiry.current.status).toBe('current');
     expect(inquiry.current.residentSince).toBe('2026-11-20');
     expect(inquiry.history).toHaveLength(1);
@@ -110,7 +119,7 @@ describe('entries', () => {
       }),
     );
     expect(r.reason).toBe('moveInFromAbroad');
-    const p = await residents.inquire(TEST_LG_CODE, pno(r));
+    const p = await residents.inquire(actor, pno(r), FULL_VIEW);
     expect(p.current.kind).toBe('foreign');
     expect(p.current.foreign?.status.category).toBe('midLongTerm');
     expect(p.current.foreign?.latinName).toBe('SMITH JOHN');
@@ -125,7 +134,7 @@ describe('entries', () => {
       }),
     );
     expect(r.householdNos).toEqual(f.householdNos);
-    const h = await residents.household(TEST_LG_CODE, f.householdNos[0]!);
+    const h = await residents.household(actor, f.householdNos[0]!, FULL_VIEW);
     expect(h.members.map((m) => m.relationship)).toEqual(['世帯主', '妻', '子', '母']);
     expect(h.members.map((m) => m.order)).toEqual([1, 2, 3, 4]);
   });
@@ -143,7 +152,7 @@ describe('entries', () => {
       }),
     });
     expect(r.reason).toBe('birth');
-    const child = await residents.inquire(TEST_LG_CODE, pno(r));
+    const child = await residents.inquire(actor, pno(r), FULL_VIEW);
     expect(child.current.birthDate).toEqual({ kind: 'exact', date: '2026-11-10' });
     expect(child.current.address.text).toBe('架空市中央区本町一丁目2番3号');
     expect(child.current.previousAddress).toBeUndefined();
@@ -172,7 +181,7 @@ describe('moves', () => {
       household: { mode: 'same' },
     });
     expect(r.householdNos).toEqual(f.householdNos);
-    const p = await residents.inquire(TEST_LG_CODE, pno(f));
+    const p = await residents.inquire(actor, pno(f), FULL_VIEW);
     expect(p.current.address).toEqual(ADDRESS_2);
     expect(p.current.addressSetOn).toBe('2026-11-22');
     expect(p.current.previousAddress?.text).toBe('架空市中央区本町一丁目2番3号');
@@ -191,9 +200,9 @@ describe('moves', () => {
     });
     expect(r.householdNos).toHaveLength(1);
     expect(r.householdNos[0]).not.toBe(f.householdNos[0]);
-    const moved = await residents.household(TEST_LG_CODE, r.householdNos[0]!);
+    const moved = await residents.household(actor, r.householdNos[0]!, FULL_VIEW);
     expect(moved.head?.personNo).toBe(child);
-    const left = await residents.household(TEST_LG_CODE, f.householdNos[0]!);
+    const left = await residents.household(actor, f.householdNos[0]!, FULL_VIEW);
     expect(left.members).toHaveLength(2);
   });
 
@@ -222,11 +231,11 @@ describe('moves', () => {
     });
     expect(r.kind).toBe('removal');
     expect(r.reason).toBe('domesticMoveOut');
-    const p = await residents.inquire(TEST_LG_CODE, pno(f, 2));
+    const p = await residents.inquire(actor, pno(f, 2), FULL_VIEW);
     expect(p.current.status).toBe('movedOut');
     expect(p.removed).toBe(true);
     expect(p.current.removal?.effectiveDate).toBe('2026-11-25');
-    const cert = await residents.moveOutCertificate(TEST_LG_CODE, pno(f, 2));
+    const cert = await residents.moveOutCertificate(actor, pno(f, 2), FULL_VIEW);
     expect(cert.destination.text).toBe('大阪府大阪市北区梅田1丁目1番1号');
     expect(cert.householdHead).toMatch(/^山田　太郎\d+$/);
     expect(cert.plannedDate).toBe('2026-11-25');
@@ -242,18 +251,18 @@ describe('moves', () => {
       destination: { text: '福岡県福岡市中央区天神1丁目1番1号', abroad: false },
     });
     expect(r.reason).toBe('plannedMoveOut');
-    let p = await residents.inquire(TEST_LG_CODE, mover);
+    let p = await residents.inquire(actor, mover, FULL_VIEW);
     expect(p.current.status).toBe('current');
     expect(p.current.plannedMoveOut?.plannedDate).toBe('2026-12-05');
-    expect((await residents.moveOutCertificate(TEST_LG_CODE, mover)).plannedDate).toBe('2026-12-05');
+    expect((await residents.moveOutCertificate(actor, mover, FULL_VIEW)).plannedDate).toBe('2026-12-05');
 
-    const later = new ChangeService(handle.db, clock);
+    const later = changes;
     expect(await later.completeDueMoveOuts(actor)).toEqual([]);
     clock.setDay('2026-12-05');
     try {
       const done = await later.completeDueMoveOuts(actor);
       expect(done.map((d) => d.persons[0]!.personNo)).toContain(mover);
-      p = await residents.inquire(TEST_LG_CODE, mover);
+      p = await residents.inquire(actor, mover, FULL_VIEW);
       expect(p.current.status).toBe('movedOut');
       expect(p.current.removal?.effectiveDate).toBe('2026-12-05');
     } finally {
@@ -272,7 +281,7 @@ describe('moves', () => {
     });
     const r = await changes.recordMoveInNotice(actor, { personNo: mover, moveInDate: '2026-11-24' });
     expect(r.effectiveDate).toBe('2026-11-24');
-    const p = await residents.inquire(TEST_LG_CODE, mover);
+    const p = await residents.inquire(actor, mover, FULL_VIEW);
     expect(p.current.status).toBe('movedOut');
     expect(p.current.removal?.effectiveDate).toBe('2026-11-24');
     expect(p.current.plannedMoveOut?.moveInNoticeDate).toBe('2026-11-24');
@@ -289,7 +298,7 @@ describe('moves', () => {
     });
     const r = await changes.recordMoveInNotice(actor, { personNo: mover, moveInDate: '2026-11-23' });
     expect(r.reason).toBe('moveInNoticeReceived');
-    const p = await residents.inquire(TEST_LG_CODE, mover);
+    const p = await residents.inquire(actor, mover, FULL_VIEW);
     expect(p.current.removal?.effectiveDate).toBe('2026-11-23');
   });
 });
@@ -305,10 +314,12 @@ describe('household changes', () => {
       members: [{ personNo: child, relationship: '世帯主' }],
     });
     expect(r.reason).toBe('householdSplit');
-    const split = await residents.inquire(TEST_LG_CODE, child);
+    const split = await residents.inquire(actor, child, FULL_VIEW);
     expect(split.current.householdNo).not.toBe(f.householdNos[0]);
     expect(split.current.relationship).toBe('世帯主');
-    expect(split.current.address).toEqual((await residents.inquire(TEST_LG_CODE, pno(f))).current.address);
+    expect(split.current.address).toEqual(
+      (await residents.inquire(actor, pno(f), FULL_VIEW)).current.address,
+    );
   });
 
   it('merges one household into another', async () => {
@@ -325,9 +336,9 @@ describe('household changes', () => {
       relationships: [{ personNo: pno(b), relationship: '父' }],
     });
     expect(r.reason).toBe('householdMerge');
-    const h = await residents.household(TEST_LG_CODE, a.householdNos[0]!);
+    const h = await residents.household(actor, a.householdNos[0]!, FULL_VIEW);
     expect(h.members.map((m) => m.relationship)).toEqual(['世帯主', '妻', '子', '父']);
-    expect((await residents.household(TEST_LG_CODE, b.householdNos[0]!)).members).toEqual([]);
+    expect((await residents.household(actor, b.householdNos[0]!, FULL_VIEW)).members).toEqual([]);
   });
 
   it('changes the head, re-setting every relationship', async () => {
@@ -343,7 +354,7 @@ describe('household changes', () => {
         { personNo: child!, relationship: '子' },
       ],
     });
-    const h = await residents.household(TEST_LG_CODE, f.householdNos[0]!);
+    const h = await residents.household(actor, f.householdNos[0]!, FULL_VIEW);
     expect(h.head?.personNo).toBe(wife);
     expect(h.members.find((m) => m.personNo === head)?.relationship).toBe('夫');
   });
@@ -359,10 +370,10 @@ describe('removals and corrections', () => {
       deathDate: '令和8年11月中旬',
     });
     expect(r.reason).toBe('death');
-    const p = await residents.inquire(TEST_LG_CODE, pno(f));
+    const p = await residents.inquire(actor, pno(f), FULL_VIEW);
     expect(p.current.status).toBe('dead');
     expect(p.current.removal?.deathDate).toMatchObject({ kind: 'approximate', text: '令和8年11月中旬' });
-    const h = await residents.household(TEST_LG_CODE, f.householdNos[0]!);
+    const h = await residents.household(actor, f.householdNos[0]!, FULL_VIEW);
     expect(h.head).toBeUndefined();
     expect(h.members).toHaveLength(2);
     expect(h.formerMembers.map((m) => m.personNo)).toEqual([pno(f)]);
@@ -375,7 +386,7 @@ describe('removals and corrections', () => {
       personNo: pno(f, 2),
       ground: '実態調査により居住の事実なし',
     });
-    expect((await residents.inquire(TEST_LG_CODE, pno(f, 2))).current.status).toBe('removedExOfficio');
+    expect((await residents.inquire(actor, pno(f, 2), FULL_VIEW)).current.status).toBe('removedExOfficio');
   });
 
   it.each(['minorCorrection', 'clericalErrorCorrection', 'exOfficioCorrection'] as const)(
@@ -390,7 +401,7 @@ describe('removals and corrections', () => {
       });
       expect(r.reason).toBe(kind);
       expect(r.kind).toBe('correction');
-      const p = await residents.inquire(TEST_LG_CODE, pno(f, 1));
+      const p = await residents.inquire(actor, pno(f, 1), FULL_VIEW);
       expect(p.current.name?.given).toBe('華子');
       expect(p.history.at(0)?.record.name?.given).toBe('花子');
     },
@@ -405,7 +416,7 @@ describe('removals and corrections', () => {
       myNumber: '621498320257',
       basis: 'request',
     });
-    expect((await residents.inquire(TEST_LG_CODE, wife)).current.myNumber).toBe('621498320257');
+    expect((await residents.inquire(actor, wife, FULL_VIEW)).current.myNumber).toBe('621498320257');
     await changes.formerSurname(actor, {
       action: 'enter',
       effectiveDate: '2026-11-26',
@@ -413,9 +424,9 @@ describe('removals and corrections', () => {
       surname: '佐藤',
       reading: 'サトウ',
     });
-    expect((await residents.inquire(TEST_LG_CODE, wife)).current.formerSurname?.surname).toBe('佐藤');
+    expect((await residents.inquire(actor, wife, FULL_VIEW)).current.formerSurname?.surname).toBe('佐藤');
     await changes.formerSurname(actor, { action: 'delete', effectiveDate: '2026-11-26', personNo: wife });
-    const p = await residents.inquire(TEST_LG_CODE, wife);
+    const p = await residents.inquire(actor, wife, FULL_VIEW);
     expect(p.current.formerSurname).toBeUndefined();
     expect(p.history.map((h) => h.reason)).toEqual([
       'domesticMoveIn',
@@ -435,9 +446,9 @@ describe('removals and corrections', () => {
       name: '須美寿　譲',
       reading: 'スミス　ジョウ',
     });
-    expect((await residents.inquire(TEST_LG_CODE, p)).current.foreign?.alias?.name).toBe('須美寿　譲');
+    expect((await residents.inquire(actor, p, FULL_VIEW)).current.foreign?.alias?.name).toBe('須美寿　譲');
     await changes.alias(actor, { action: 'delete', effectiveDate: '2026-11-26', personNo: p });
-    const after = (await residents.inquire(TEST_LG_CODE, p)).current.foreign!;
+    const after = (await residents.inquire(actor, p, FULL_VIEW)).current.foreign!;
     expect(after.alias).toBeUndefined();
     expect(after.aliasHistory).toEqual([
       expect.objectContaining({
@@ -461,7 +472,7 @@ describe('cancellation', () => {
     });
     const r = await changes.cancel(actor, { changeId: c.changeId });
     expect(r.reason).toBe('correctionCancelled');
-    const p = await residents.inquire(TEST_LG_CODE, pno(f));
+    const p = await residents.inquire(actor, pno(f), FULL_VIEW);
     expect(p.current.birthDate).toEqual({ kind: 'exact', date: '1980-05-05' });
     expect(p.history.map((h) => h.historySeq)).toEqual([1, 2, 3]);
     expect(p.history[1]).toMatchObject({ changeId: c.changeId, cancelledByChangeId: r.changeId });
@@ -472,7 +483,7 @@ describe('cancellation', () => {
     const r = await changes.moveIn(actor, moveInOf([person()]));
     const c = await changes.cancel(actor, { changeId: r.changeId });
     expect(c.kind).toBe('removal');
-    const p = await residents.inquire(TEST_LG_CODE, pno(r));
+    const p = await residents.inquire(actor, pno(r), FULL_VIEW);
     expect(p.current.status).toBe('entryCancelled');
     expect(p.history).toHaveLength(2);
   });
@@ -666,7 +677,7 @@ describe('refusals leave nothing written', () => {
       householdNo: f.householdNos[0]!,
       child: person({ relationship: '子の子', birthDate: '2026-11-26' }),
     });
-    expect((await residents.inquire(TEST_LG_CODE, pno(r))).current.relationship).toBe('子の子');
+    expect((await residents.inquire(actor, pno(r), FULL_VIEW)).current.relationship).toBe('子の子');
   });
 
   it('refuses foreign-resident items on a Japanese resident', async () => {

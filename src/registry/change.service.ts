@@ -15,6 +15,8 @@ import {
   normalizeForSearch,
   parseLgCode,
   personNoFromSerial,
+  requirePermission,
+  type Actor,
   type Clock,
   type HouseholdNo,
   type PersonNo,
@@ -54,13 +56,9 @@ import {
   type ResidentStatus,
 } from './resident.js';
 import { parseInput } from './parse.js';
+import { logAccess, type AuditSettings } from './access.js';
 
-/** Who is acting, where, for which municipality. Set by the HTTP layer (later: from the staff session). */
-export interface Actor {
-  readonly lgCode: string;
-  readonly staffId: string;
-  readonly terminalId: string;
-}
+export type { Actor };
 
 export interface ChangeResult {
   changeId: number;
@@ -165,33 +163,65 @@ export class ChangeService {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly audit: AuditSettings,
   ) {}
+
+  /**
+   * Runs a change operation for a staff member holding the `change` permission (the batch job: `batch`).
+   * A refusal is logged too — in a transaction of its own, since the change's transaction rolled back.
+   */
+  private async run<T>(
+    actor: Actor,
+    changeType: string,
+    work: () => Promise<T>,
+    permission: 'change' | 'batch' = 'change',
+  ): Promise<T> {
+    try {
+      requirePermission(actor, permission);
+      return await work();
+    } catch (e) {
+      if (e instanceof DomainError) {
+        await this.db.transaction().execute((trx) =>
+          logAccess(trx, this.audit, actor, {
+            function: permission === 'batch' ? 'batch' : 'change',
+            outcome: 'refused',
+            details: { changeType, code: e.code },
+          }),
+        );
+      }
+      throw e;
+    }
+  }
 
   // ---------------------------------------------------------------------------------------------------------
   // Entries
 
   /** 転入: one or more persons from another municipality or from abroad, forming or joining a household. */
   async moveIn(actor: Actor, raw: MoveInInput): Promise<ChangeResult> {
-    const input = parseInput(MoveInInput, raw);
-    for (const m of input.members) {
-      if (input.origin === 'domestic' && m.kind === 'japanese' && input.previousAddress.abroad) {
-        throw refuse('PREVIOUS_ADDRESS_ABROAD', '国内からの転入では前住所に国内の住所を入力してください。');
+    return this.run(actor, 'moveIn', async () => {
+      const input = parseInput(MoveInInput, raw);
+      for (const m of input.members) {
+        if (input.origin === 'domestic' && m.kind === 'japanese' && input.previousAddress.abroad) {
+          throw refuse('PREVIOUS_ADDRESS_ABROAD', '国内からの転入では前住所に国内の住所を入力してください。');
+        }
       }
-    }
-    if (input.origin === 'abroad' && !input.previousAddress.abroad) {
-      throw refuse(
-        'PREVIOUS_ADDRESS_NOT_ABROAD',
-        '国外からの転入では前住所に国外の住所（国名）を入力してください。',
-      );
-    }
-    const reason: Reason = input.origin === 'abroad' ? 'moveInFromAbroad' : 'domesticMoveIn';
-    return this.enter(actor, 'moveIn', reason, input, raw);
+      if (input.origin === 'abroad' && !input.previousAddress.abroad) {
+        throw refuse(
+          'PREVIOUS_ADDRESS_NOT_ABROAD',
+          '国外からの転入では前住所に国外の住所（国名）を入力してください。',
+        );
+      }
+      const reason: Reason = input.origin === 'abroad' ? 'moveInFromAbroad' : 'domesticMoveIn';
+      return this.enter(actor, 'moveIn', reason, input, raw);
+    });
   }
 
   /** 職権記載: entry by the mayor's authority (e.g. after naturalisation or a court decision). */
   async exOfficioEntry(actor: Actor, raw: ExOfficioEntryInput): Promise<ChangeResult> {
-    const input = parseInput(ExOfficioEntryInput, raw);
-    return this.enter(actor, 'exOfficioEntry', 'exOfficioEntry', input, raw);
+    return this.run(actor, 'exOfficioEntry', async () => {
+      const input = parseInput(ExOfficioEntryInput, raw);
+      return this.enter(actor, 'exOfficioEntry', 'exOfficioEntry', input, raw);
+    });
   }
 
   private async enter(
@@ -239,45 +269,47 @@ export class ChangeService {
 
   /** 出生: a child entered into an existing household at its address. */
   async birth(actor: Actor, raw: BirthInput): Promise<ChangeResult> {
-    const input = parseInput(BirthInput, raw);
-    const today = this.clock.today();
-    checkNotFuture(input.effectiveDate, today);
-    const birth = input.child.birthDate;
-    if (birth.kind === 'exact' && birth.date !== input.effectiveDate) {
-      throw refuse('BIRTH_DATE_MISMATCH', '出生の異動日は生年月日と同じ日付にしてください。');
-    }
-    return this.db.transaction().execute(async (trx) => {
-      if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) {
-        throw householdNotFound();
+    return this.run(actor, 'birth', async () => {
+      const input = parseInput(BirthInput, raw);
+      const today = this.clock.today();
+      checkNotFuture(input.effectiveDate, today);
+      const birth = input.child.birthDate;
+      if (birth.kind === 'exact' && birth.date !== input.effectiveDate) {
+        throw refuse('BIRTH_DATE_MISMATCH', '出生の異動日は生年月日と同じ日付にしてください。');
       }
-      const members = await this.loadMembers(trx, actor, input.householdNo);
-      const anchor = members[0];
-      if (!anchor) {
-        throw refuse(
-          'HOUSEHOLD_EMPTY',
-          'この世帯には現在の世帯員がいません。出生の届出は世帯員のいる世帯に記載してください。',
-        );
-      }
-      await this.checkNotRegistered(trx, actor, input.child);
-      const personNo = personNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'person'));
-      const order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.householdNo)) + 1;
-      const child = this.newRecord(personNo, input.child, {
-        householdNo: input.householdNo,
-        householdOrder: order,
-        residentSince: input.effectiveDate,
-        address: anchor.record.address,
-        addressSetOn: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        previousAddress: undefined,
-      });
-      return this.commit(trx, actor, {
-        changeType: 'birth',
-        reason: 'birth',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates: [{ before: undefined, after: child }],
+      return this.db.transaction().execute(async (trx) => {
+        if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) {
+          throw householdNotFound();
+        }
+        const members = await this.loadMembers(trx, actor, input.householdNo);
+        const anchor = members[0];
+        if (!anchor) {
+          throw refuse(
+            'HOUSEHOLD_EMPTY',
+            'この世帯には現在の世帯員がいません。出生の届出は世帯員のいる世帯に記載してください。',
+          );
+        }
+        await this.checkNotRegistered(trx, actor, input.child);
+        const personNo = personNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'person'));
+        const order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.householdNo)) + 1;
+        const child = this.newRecord(personNo, input.child, {
+          householdNo: input.householdNo,
+          householdOrder: order,
+          residentSince: input.effectiveDate,
+          address: anchor.record.address,
+          addressSetOn: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          previousAddress: undefined,
+        });
+        return this.commit(trx, actor, {
+          changeType: 'birth',
+          reason: 'birth',
+          effectiveDate: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: raw,
+          updates: [{ before: undefined, after: child }],
+        });
       });
     });
   }
@@ -287,83 +319,88 @@ export class ChangeService {
 
   /** 転居: a move within the municipality, of the whole household or of some members. */
   async moveWithin(actor: Actor, raw: MoveWithinInput): Promise<ChangeResult> {
-    const input = parseInput(MoveWithinInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    checkDistinct(input.personNos);
-    return this.db.transaction().execute(async (trx) => {
-      const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
-      const fromHousehold = singleHousehold(movers);
-      await repo.lockHousehold(trx, actor.lgCode, fromHousehold);
-      const members = await this.loadMembers(trx, actor, fromHousehold);
-      const moving = new Set<string>(input.personNos);
-      const staying = members.filter((m) => !moving.has(m.record.personNo));
-      const moved = (r: ResidentRecord): ResidentRecord => ({
-        ...r,
-        address: input.address,
-        addressSetOn: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        previousAddress: {
-          text: r.address.katagaki ? `${r.address.text} ${r.address.katagaki}` : r.address.text,
-          abroad: false,
-        },
-      });
-      const updates: Update[] = [];
-      const headRequired: string[] = [];
-      const target = input.household;
-      if (target.mode === 'same') {
-        if (staying.length > 0) {
-          throw refuse(
-            'PARTIAL_MOVE_NEEDS_HOUSEHOLD',
-            '世帯の一部の方が転居する場合は、新しい世帯を作るか、転居先の世帯に加わるかを指定してください。',
-          );
-        }
-        for (const m of movers) updates.push({ before: m, after: moved(m.record) });
-      } else {
-        const relationships = relationshipMap(target.relationships, input.personNos);
-        let householdNo: HouseholdNo;
-        let order: number;
-        if (target.mode === 'new') {
-          householdNo = await this.newHousehold(trx, actor);
-          order = 1;
-        } else {
-          householdNo = target.householdNo;
-          if (householdNo === fromHousehold) {
+    return this.run(actor, 'moveWithin', async () => {
+      const input = parseInput(MoveWithinInput, raw);
+      checkNotFuture(input.effectiveDate, this.clock.today());
+      checkDistinct(input.personNos);
+      return this.db.transaction().execute(async (trx) => {
+        const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
+        const fromHousehold = singleHousehold(movers);
+        await repo.lockHousehold(trx, actor.lgCode, fromHousehold);
+        const members = await this.loadMembers(trx, actor, fromHousehold);
+        const moving = new Set<string>(input.personNos);
+        const staying = members.filter((m) => !moving.has(m.record.personNo));
+        const moved = (r: ResidentRecord): ResidentRecord => ({
+          ...r,
+          address: input.address,
+          addressSetOn: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          previousAddress: {
+            text: r.address.katagaki ? `${r.address.text} ${r.address.katagaki}` : r.address.text,
+            abroad: false,
+          },
+        });
+        const updates: Update[] = [];
+        const headRequired: string[] = [];
+        const target = input.household;
+        if (target.mode === 'same') {
+          if (staying.length > 0) {
             throw refuse(
-              'SAME_HOUSEHOLD',
-              '転居先の世帯が現在の世帯と同じです。世帯全員の転居として入力してください。',
+              'PARTIAL_MOVE_NEEDS_HOUSEHOLD',
+              '世帯の一部の方が転居する場合は、新しい世帯を作るか、転居先の世帯に加わるかを指定してください。',
             );
           }
-          if (!(await repo.lockHousehold(trx, actor.lgCode, householdNo))) throw householdNotFound();
-          order = (await repo.maxHouseholdOrder(trx, actor.lgCode, householdNo)) + 1;
-        }
-        headRequired.push(householdNo);
-        for (const m of movers) {
-          updates.push({
-            before: m,
-            after: {
-              ...moved(m.record),
-              householdNo,
-              householdOrder: order++,
-              relationship: relationships.get(m.record.personNo)!,
-            },
-          });
-        }
-        if (staying.length > 0) {
-          updates.push(...this.resetRelationships(staying, input.remainingRelationships));
-          if (movers.some((m) => isHead(m.record.relationship)) || input.remainingRelationships.length > 0) {
-            headRequired.push(fromHousehold);
+          for (const m of movers) updates.push({ before: m, after: moved(m.record) });
+        } else {
+          const relationships = relationshipMap(target.relationships, input.personNos);
+          let householdNo: HouseholdNo;
+          let order: number;
+          if (target.mode === 'new') {
+            householdNo = await this.newHousehold(trx, actor);
+            order = 1;
+          } else {
+            householdNo = target.householdNo;
+            if (householdNo === fromHousehold) {
+              throw refuse(
+                'SAME_HOUSEHOLD',
+                '転居先の世帯が現在の世帯と同じです。世帯全員の転居として入力してください。',
+              );
+            }
+            if (!(await repo.lockHousehold(trx, actor.lgCode, householdNo))) throw householdNotFound();
+            order = (await repo.maxHouseholdOrder(trx, actor.lgCode, householdNo)) + 1;
+          }
+          headRequired.push(householdNo);
+          for (const m of movers) {
+            updates.push({
+              before: m,
+              after: {
+                ...moved(m.record),
+                householdNo,
+                householdOrder: order++,
+                relationship: relationships.get(m.record.personNo)!,
+              },
+            });
+          }
+          if (staying.length > 0) {
+            updates.push(...this.resetRelationships(staying, input.remainingRelationships));
+            if (
+              movers.some((m) => isHead(m.record.relationship)) ||
+              input.remainingRelationships.length > 0
+            ) {
+              headRequired.push(fromHousehold);
+            }
           }
         }
-      }
-      return this.commit(trx, actor, {
-        changeType: 'moveWithin',
-        reason: 'moveWithin',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates,
-        headRequired,
+        return this.commit(trx, actor, {
+          changeType: 'moveWithin',
+          reason: 'moveWithin',
+          effectiveDate: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: raw,
+          updates,
+          headRequired,
+        });
       });
     });
   }
@@ -374,71 +411,73 @@ export class ChangeService {
    * move-in date the new municipality reports (`recordMoveInNotice`, `completeDueMoveOuts`).
    */
   async moveOut(actor: Actor, raw: MoveOutInput): Promise<ChangeResult> {
-    const input = parseInput(MoveOutInput, raw);
-    const today = this.clock.today();
-    checkNotFuture(input.notifiedOn, today, '届出日');
-    checkDistinct(input.personNos);
-    const immediate = input.plannedDate <= today;
-    const reason: Reason = input.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
-    if (!immediate && input.remainingRelationships.length > 0) {
-      throw refuse(
-        'HEAD_CHANGE_AFTER_MOVE_OUT',
-        '転出予定日が未来の場合、残る世帯員の世帯主変更は転出の効力発生後に入力してください。',
-      );
-    }
-    return this.db.transaction().execute(async (trx) => {
-      const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
-      for (const m of movers) {
-        if (m.record.plannedMoveOut) {
-          throw refuse(
-            'MOVE_OUT_ALREADY_PLANNED',
-            'この方はすでに転出予定です。変更する場合は先の転出を取り消してください。',
-            {
-              personNo: m.record.personNo,
-            },
-          );
-        }
+    return this.run(actor, 'moveOut', async () => {
+      const input = parseInput(MoveOutInput, raw);
+      const today = this.clock.today();
+      checkNotFuture(input.notifiedOn, today, '届出日');
+      checkDistinct(input.personNos);
+      const immediate = input.plannedDate <= today;
+      const reason: Reason = input.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+      if (!immediate && input.remainingRelationships.length > 0) {
+        throw refuse(
+          'HEAD_CHANGE_AFTER_MOVE_OUT',
+          '転出予定日が未来の場合、残る世帯員の世帯主変更は転出の効力発生後に入力してください。',
+        );
       }
-      const householdNo = singleHousehold(movers);
-      await repo.lockHousehold(trx, actor.lgCode, householdNo);
-      const moving = new Set<string>(input.personNos);
-      const staying = (await this.loadMembers(trx, actor, householdNo)).filter(
-        (m) => !moving.has(m.record.personNo),
-      );
-      const updates: Update[] = movers.map((m) => ({
-        before: m,
-        after: immediate
-          ? removed(m.record, 'movedOut', {
-              reason,
-              effectiveDate: input.plannedDate,
-              destination: input.destination,
-            })
-          : {
-              ...m.record,
-              plannedMoveOut: {
-                plannedDate: input.plannedDate,
-                destination: input.destination,
-                notifiedOn: input.notifiedOn,
+      return this.db.transaction().execute(async (trx) => {
+        const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
+        for (const m of movers) {
+          if (m.record.plannedMoveOut) {
+            throw refuse(
+              'MOVE_OUT_ALREADY_PLANNED',
+              'この方はすでに転出予定です。変更する場合は先の転出を取り消してください。',
+              {
+                personNo: m.record.personNo,
               },
-            },
-      }));
-      const headRequired: string[] = [];
-      if (input.remainingRelationships.length > 0) {
-        updates.push(...this.resetRelationships(staying, input.remainingRelationships));
-        headRequired.push(householdNo);
-      }
-      return this.commit(trx, actor, {
-        changeType: 'moveOut',
-        reason: immediate ? reason : 'plannedMoveOut',
-        effectiveDate: input.plannedDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: {
-          ...(raw as Record<string, unknown>),
-          moveOutCertificates: movers.map((m) => m.record.personNo),
-        },
-        updates,
-        headRequired,
+            );
+          }
+        }
+        const householdNo = singleHousehold(movers);
+        await repo.lockHousehold(trx, actor.lgCode, householdNo);
+        const moving = new Set<string>(input.personNos);
+        const staying = (await this.loadMembers(trx, actor, householdNo)).filter(
+          (m) => !moving.has(m.record.personNo),
+        );
+        const updates: Update[] = movers.map((m) => ({
+          before: m,
+          after: immediate
+            ? removed(m.record, 'movedOut', {
+                reason,
+                effectiveDate: input.plannedDate,
+                destination: input.destination,
+              })
+            : {
+                ...m.record,
+                plannedMoveOut: {
+                  plannedDate: input.plannedDate,
+                  destination: input.destination,
+                  notifiedOn: input.notifiedOn,
+                },
+              },
+        }));
+        const headRequired: string[] = [];
+        if (input.remainingRelationships.length > 0) {
+          updates.push(...this.resetRelationships(staying, input.remainingRelationships));
+          headRequired.push(householdNo);
+        }
+        return this.commit(trx, actor, {
+          changeType: 'moveOut',
+          reason: immediate ? reason : 'plannedMoveOut',
+          effectiveDate: input.plannedDate,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: {
+            ...(raw as Record<string, unknown>),
+            moveOutCertificates: movers.map((m) => m.record.personNo),
+          },
+          updates,
+          headRequired,
+        });
       });
     });
   }
@@ -449,95 +488,112 @@ export class ChangeService {
    * the move-in date if that was earlier.
    */
   async recordMoveInNotice(actor: Actor, raw: MoveInNoticeInput): Promise<ChangeResult> {
-    const input = parseInput(MoveInNoticeInput, raw);
-    checkNotFuture(input.moveInDate, this.clock.today(), '転入日');
-    return this.db.transaction().execute(async (trx) => {
-      const p = await this.load(trx, actor, input.personNo, true);
-      const r = p.record;
-      const plan = r.plannedMoveOut;
-      if (r.status === 'current' && plan) {
-        const effectiveDate = input.moveInDate < plan.plannedDate ? input.moveInDate : plan.plannedDate;
-        const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
-        return this.commit(trx, actor, {
-          changeType: 'moveOutRemoval',
-          reason,
-          effectiveDate,
-          notifiedOn: undefined,
-          notes: input.notes,
-          payload: raw,
-          updates: [
-            {
-              before: p,
-              after: removed(
-                { ...r, plannedMoveOut: { ...plan, moveInNoticeDate: input.moveInDate } },
-                'movedOut',
-                { reason, effectiveDate, destination: plan.destination },
-              ),
-            },
-          ],
-        });
-      }
-      if (r.status === 'movedOut' && r.removal) {
-        const effectiveDate =
-          input.moveInDate < r.removal.effectiveDate ? input.moveInDate : r.removal.effectiveDate;
-        return this.commit(trx, actor, {
-          changeType: 'moveInNotice',
-          reason: 'moveInNoticeReceived',
-          effectiveDate,
-          notifiedOn: undefined,
-          notes: input.notes,
-          payload: raw,
-          updates: [
-            {
-              before: p,
-              after: {
-                ...r,
-                ...(r.plannedMoveOut
-                  ? { plannedMoveOut: { ...r.plannedMoveOut, moveInNoticeDate: input.moveInDate } }
-                  : {}),
-                removal: { ...r.removal, effectiveDate },
+    return this.run(actor, 'recordMoveInNotice', async () => {
+      const input = parseInput(MoveInNoticeInput, raw);
+      checkNotFuture(input.moveInDate, this.clock.today(), '転入日');
+      return this.db.transaction().execute(async (trx) => {
+        const p = await this.load(trx, actor, input.personNo, true);
+        const r = p.record;
+        const plan = r.plannedMoveOut;
+        if (r.status === 'current' && plan) {
+          const effectiveDate = input.moveInDate < plan.plannedDate ? input.moveInDate : plan.plannedDate;
+          const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+          return this.commit(trx, actor, {
+            changeType: 'moveOutRemoval',
+            reason,
+            effectiveDate,
+            notifiedOn: undefined,
+            notes: input.notes,
+            payload: raw,
+            updates: [
+              {
+                before: p,
+                after: removed(
+                  { ...r, plannedMoveOut: { ...plan, moveInNoticeDate: input.moveInDate } },
+                  'movedOut',
+                  { reason, effectiveDate, destination: plan.destination },
+                ),
               },
-            },
-          ],
-        });
-      }
-      throw refuse('NO_MOVE_OUT', 'この方には転出の届出がありません。転入通知を受理できません。');
+            ],
+          });
+        }
+        if (r.status === 'movedOut' && r.removal) {
+          const effectiveDate =
+            input.moveInDate < r.removal.effectiveDate ? input.moveInDate : r.removal.effectiveDate;
+          return this.commit(trx, actor, {
+            changeType: 'moveInNotice',
+            reason: 'moveInNoticeReceived',
+            effectiveDate,
+            notifiedOn: undefined,
+            notes: input.notes,
+            payload: raw,
+            updates: [
+              {
+                before: p,
+                after: {
+                  ...r,
+                  ...(r.plannedMoveOut
+                    ? { plannedMoveOut: { ...r.plannedMoveOut, moveInNoticeDate: input.moveInDate } }
+                    : {}),
+                  removal: { ...r.removal, effectiveDate },
+                },
+              },
+            ],
+          });
+        }
+        throw refuse('NO_MOVE_OUT', 'この方には転出の届出がありません。転入通知を受理できません。');
+      });
     });
   }
 
   /** Batch: removes every pending mover whose planned date has come (runs daily and at start-up). */
   async completeDueMoveOuts(actor: Actor): Promise<ChangeResult[]> {
-    const today = this.clock.today();
-    const due = await repo.findDueMoveOuts(this.db, actor.lgCode, today);
-    const results: ChangeResult[] = [];
-    for (const personNo of due) {
-      const result = await this.db.transaction().execute(async (trx) => {
-        const p = await this.load(trx, actor, personNo, true);
-        const plan = p.record.plannedMoveOut;
-        if (p.record.status !== 'current' || !plan || plan.plannedDate > today) return undefined;
-        const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
-        return this.commit(trx, actor, {
-          changeType: 'moveOutRemoval',
-          reason,
-          effectiveDate: plan.plannedDate,
-          notifiedOn: undefined,
-          notes: undefined,
-          payload: { personNo, plannedDate: plan.plannedDate },
-          updates: [
-            {
-              before: p,
-              after: removed(p.record, 'movedOut', {
-                reason,
-                effectiveDate: plan.plannedDate,
-                destination: plan.destination,
-              }),
-            },
-          ],
-        });
-      });
-      if (result) results.push(result);
-    }
-    return results;
+    return this.run(
+      actor,
+      'completeDueMoveOuts',
+      async () => {
+        const today = this.clock.today();
+        const due = await repo.findDueMoveOuts(this.db, actor.lgCode, today);
+        const results: ChangeResult[] = [];
+        for (const personNo of due) {
+          const result = await this.db.transaction().execute(async (trx) => {
+            const p = await this.load(trx, actor, personNo, true);
+            const plan = p.record.plannedMoveOut;
+            if (p.record.status !== 'current' || !plan || plan.plannedDate > today) return undefined;
+            const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+            return this.commit(trx, actor, {
+              changeType: 'moveOutRemoval',
+              reason,
+              effectiveDate: plan.plannedDate,
+              notifiedOn: undefined,
+              notes: undefined,
+              payload: { personNo, plannedDate: plan.plannedDate },
+              updates: [
+                {
+                  before: p,
+                  after: removed(p.record, 'movedOut', {
+                    reason,
+                    effectiveDate: plan.plannedDate,
+                    destination: plan.destination,
+                  }),
+                },
+              ],
+            });
+          });
+          if (result) results.push(result);
+        }
+        await this.db.transaction().execute((trx) =>
+          logAccess(trx, this.audit, actor, {
+            function: 'batch',
+            outcome: 'success',
+            targetPersons: results.flatMap((r) => r.persons.map((p) => p.personNo)),
+            details: { job: 'completeDueMoveOuts', removed: results.length },
+          }),
+        );
+        return results;
+      },
+      'batch',
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -545,134 +601,140 @@ export class ChangeService {
 
   /** 世帯分離: some members leave to form a new household at the same address. */
   async householdSplit(actor: Actor, raw: HouseholdSplitInput): Promise<ChangeResult> {
-    const input = parseInput(HouseholdSplitInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    const leaving = input.members.map((m) => m.personNo);
-    checkDistinct(leaving);
-    return this.db.transaction().execute(async (trx) => {
-      if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) throw householdNotFound();
-      const members = await this.loadMembers(trx, actor, input.householdNo);
-      const byNo = new Map(members.map((m) => [m.record.personNo as string, m]));
-      for (const p of leaving) {
-        if (!byNo.has(p)) throw notAMember();
-      }
-      if (leaving.length === members.length) {
-        throw refuse(
-          'SPLIT_ALL_MEMBERS',
-          '世帯全員を分離することはできません。残る世帯員を確認してください。',
-        );
-      }
-      const householdNo = await this.newHousehold(trx, actor);
-      let order = 1;
-      const updates: Update[] = input.members.map((m) => {
-        const p = byNo.get(m.personNo)!;
-        return {
-          before: p,
-          after: { ...p.record, householdNo, householdOrder: order++, relationship: m.relationship },
-        };
-      });
-      const staying = members.filter((m) => !leaving.includes(m.record.personNo));
-      updates.push(...this.resetRelationships(staying, input.remainingRelationships));
-      return this.commit(trx, actor, {
-        changeType: 'householdSplit',
-        reason: 'householdSplit',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates,
-        headRequired: [householdNo, input.householdNo],
+    return this.run(actor, 'householdSplit', async () => {
+      const input = parseInput(HouseholdSplitInput, raw);
+      checkNotFuture(input.effectiveDate, this.clock.today());
+      const leaving = input.members.map((m) => m.personNo);
+      checkDistinct(leaving);
+      return this.db.transaction().execute(async (trx) => {
+        if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) throw householdNotFound();
+        const members = await this.loadMembers(trx, actor, input.householdNo);
+        const byNo = new Map(members.map((m) => [m.record.personNo as string, m]));
+        for (const p of leaving) {
+          if (!byNo.has(p)) throw notAMember();
+        }
+        if (leaving.length === members.length) {
+          throw refuse(
+            'SPLIT_ALL_MEMBERS',
+            '世帯全員を分離することはできません。残る世帯員を確認してください。',
+          );
+        }
+        const householdNo = await this.newHousehold(trx, actor);
+        let order = 1;
+        const updates: Update[] = input.members.map((m) => {
+          const p = byNo.get(m.personNo)!;
+          return {
+            before: p,
+            after: { ...p.record, householdNo, householdOrder: order++, relationship: m.relationship },
+          };
+        });
+        const staying = members.filter((m) => !leaving.includes(m.record.personNo));
+        updates.push(...this.resetRelationships(staying, input.remainingRelationships));
+        return this.commit(trx, actor, {
+          changeType: 'householdSplit',
+          reason: 'householdSplit',
+          effectiveDate: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: raw,
+          updates,
+          headRequired: [householdNo, input.householdNo],
+        });
       });
     });
   }
 
   /** 世帯合併: every member of one household joins another; relationships re-set to its head. */
   async householdMerge(actor: Actor, raw: HouseholdMergeInput): Promise<ChangeResult> {
-    const input = parseInput(HouseholdMergeInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    if (input.fromHouseholdNo === input.intoHouseholdNo) {
-      throw refuse('SAME_HOUSEHOLD', '合併元と合併先の世帯が同じです。');
-    }
-    return this.db.transaction().execute(async (trx) => {
-      for (const h of [input.fromHouseholdNo, input.intoHouseholdNo].sort()) {
-        if (!(await repo.lockHousehold(trx, actor.lgCode, h))) throw householdNotFound();
+    return this.run(actor, 'householdMerge', async () => {
+      const input = parseInput(HouseholdMergeInput, raw);
+      checkNotFuture(input.effectiveDate, this.clock.today());
+      if (input.fromHouseholdNo === input.intoHouseholdNo) {
+        throw refuse('SAME_HOUSEHOLD', '合併元と合併先の世帯が同じです。');
       }
-      const from = await this.loadMembers(trx, actor, input.fromHouseholdNo);
-      const into = await this.loadMembers(trx, actor, input.intoHouseholdNo);
-      if (from.length === 0 || into.length === 0) {
-        throw refuse('HOUSEHOLD_EMPTY', '合併元・合併先の世帯にはそれぞれ現在の世帯員が必要です。');
-      }
-      const rel = relationshipMap(
-        input.relationships,
-        [...from, ...into].map((m) => m.record.personNo),
-        { partial: true },
-      );
-      for (const m of from) {
-        if (!rel.has(m.record.personNo)) {
-          throw refuse(
-            'RELATIONSHIP_REQUIRED',
-            '合併する世帯の全員について、新しい世帯主との続柄を入力してください。',
-          );
+      return this.db.transaction().execute(async (trx) => {
+        for (const h of [input.fromHouseholdNo, input.intoHouseholdNo].sort()) {
+          if (!(await repo.lockHousehold(trx, actor.lgCode, h))) throw householdNotFound();
         }
-      }
-      let order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.intoHouseholdNo)) + 1;
-      const updates: Update[] = from.map((m) => ({
-        before: m,
-        after: {
-          ...m.record,
-          householdNo: input.intoHouseholdNo,
-          householdOrder: order++,
-          relationship: rel.get(m.record.personNo)!,
-          address: into[0]!.record.address,
-        },
-      }));
-      for (const m of into) {
-        const r = rel.get(m.record.personNo);
-        if (r && r !== m.record.relationship)
-          updates.push({ before: m, after: { ...m.record, relationship: r } });
-      }
-      return this.commit(trx, actor, {
-        changeType: 'householdMerge',
-        reason: 'householdMerge',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates,
-        headRequired: [input.intoHouseholdNo],
+        const from = await this.loadMembers(trx, actor, input.fromHouseholdNo);
+        const into = await this.loadMembers(trx, actor, input.intoHouseholdNo);
+        if (from.length === 0 || into.length === 0) {
+          throw refuse('HOUSEHOLD_EMPTY', '合併元・合併先の世帯にはそれぞれ現在の世帯員が必要です。');
+        }
+        const rel = relationshipMap(
+          input.relationships,
+          [...from, ...into].map((m) => m.record.personNo),
+          { partial: true },
+        );
+        for (const m of from) {
+          if (!rel.has(m.record.personNo)) {
+            throw refuse(
+              'RELATIONSHIP_REQUIRED',
+              '合併する世帯の全員について、新しい世帯主との続柄を入力してください。',
+            );
+          }
+        }
+        let order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.intoHouseholdNo)) + 1;
+        const updates: Update[] = from.map((m) => ({
+          before: m,
+          after: {
+            ...m.record,
+            householdNo: input.intoHouseholdNo,
+            householdOrder: order++,
+            relationship: rel.get(m.record.personNo)!,
+            address: into[0]!.record.address,
+          },
+        }));
+        for (const m of into) {
+          const r = rel.get(m.record.personNo);
+          if (r && r !== m.record.relationship)
+            updates.push({ before: m, after: { ...m.record, relationship: r } });
+        }
+        return this.commit(trx, actor, {
+          changeType: 'householdMerge',
+          reason: 'householdMerge',
+          effectiveDate: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: raw,
+          updates,
+          headRequired: [input.intoHouseholdNo],
+        });
       });
     });
   }
 
   /** 世帯主変更: a new head; every member's relationship re-set. */
   async headChange(actor: Actor, raw: HeadChangeInput): Promise<ChangeResult> {
-    const input = parseInput(HeadChangeInput, raw);
-    checkNotFuture(input.effectiveDate, this.clock.today());
-    return this.db.transaction().execute(async (trx) => {
-      if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) throw householdNotFound();
-      const members = await this.loadMembers(trx, actor, input.householdNo);
-      const rel = relationshipMap(
-        input.relationships,
-        members.map((m) => m.record.personNo),
-      );
-      if (rel.size !== members.length) {
-        throw refuse('RELATIONSHIP_REQUIRED', '世帯主変更では、世帯員全員の新しい続柄を入力してください。');
-      }
-      const updates = members
-        .filter((m) => rel.get(m.record.personNo) !== m.record.relationship)
-        .map((m) => ({ before: m, after: { ...m.record, relationship: rel.get(m.record.personNo)! } }));
-      if (updates.length === 0) {
-        throw refuse('NOTHING_CHANGED', '続柄に変更がありません。');
-      }
-      return this.commit(trx, actor, {
-        changeType: 'headChange',
-        reason: 'headChange',
-        effectiveDate: input.effectiveDate,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: raw,
-        updates,
-        headRequired: [input.householdNo],
+    return this.run(actor, 'headChange', async () => {
+      const input = parseInput(HeadChangeInput, raw);
+      checkNotFuture(input.effectiveDate, this.clock.today());
+      return this.db.transaction().execute(async (trx) => {
+        if (!(await repo.lockHousehold(trx, actor.lgCode, input.householdNo))) throw householdNotFound();
+        const members = await this.loadMembers(trx, actor, input.householdNo);
+        const rel = relationshipMap(
+          input.relationships,
+          members.map((m) => m.record.personNo),
+        );
+        if (rel.size !== members.length) {
+          throw refuse('RELATIONSHIP_REQUIRED', '世帯主変更では、世帯員全員の新しい続柄を入力してください。');
+        }
+        const updates = members
+          .filter((m) => rel.get(m.record.personNo) !== m.record.relationship)
+          .map((m) => ({ before: m, after: { ...m.record, relationship: rel.get(m.record.personNo)! } }));
+        if (updates.length === 0) {
+          throw refuse('NOTHING_CHANGED', '続柄に変更がありません。');
+        }
+        return this.commit(trx, actor, {
+          changeType: 'headChange',
+          reason: 'headChange',
+          effectiveDate: input.effectiveDate,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: raw,
+          updates,
+          headRequired: [input.householdNo],
+        });
       });
     });
   }
@@ -682,31 +744,35 @@ export class ChangeService {
 
   /** 死亡: removes the person; the household may be left without a head. */
   async death(actor: Actor, raw: DeathInput): Promise<ChangeResult> {
-    const input = parseInput(DeathInput, raw);
-    const key = flexDateSortKey(input.deathDate);
-    if (key && key > this.clock.today()) {
-      throw refuse('FUTURE_EFFECTIVE_DATE', '死亡日に未来の日付は指定できません。');
-    }
-    return this.onePerson(actor, input, raw, { changeType: 'death', reason: 'death' }, (p) =>
-      removed(p.record, 'dead', {
-        reason: 'death',
-        effectiveDate: input.effectiveDate,
-        deathDate: input.deathDate,
-      }),
-    );
+    return this.run(actor, 'death', async () => {
+      const input = parseInput(DeathInput, raw);
+      const key = flexDateSortKey(input.deathDate);
+      if (key && key > this.clock.today()) {
+        throw refuse('FUTURE_EFFECTIVE_DATE', '死亡日に未来の日付は指定できません。');
+      }
+      return this.onePerson(actor, input, raw, { changeType: 'death', reason: 'death' }, (p) =>
+        removed(p.record, 'dead', {
+          reason: 'death',
+          effectiveDate: input.effectiveDate,
+          deathDate: input.deathDate,
+        }),
+      );
+    });
   }
 
   /** 職権消除: removal by the mayor's authority (e.g. no longer living at the address, 失踪宣告). */
   async exOfficioRemoval(actor: Actor, raw: ExOfficioRemovalInput): Promise<ChangeResult> {
-    const input = parseInput(ExOfficioRemovalInput, raw);
-    return this.onePerson(
-      actor,
-      { ...input, notes: input.notes ?? input.ground },
-      raw,
-      { changeType: 'exOfficioRemoval', reason: 'exOfficioRemoval' },
-      (p) =>
-        removed(p.record, input.status, { reason: 'exOfficioRemoval', effectiveDate: input.effectiveDate }),
-    );
+    return this.run(actor, 'exOfficioRemoval', async () => {
+      const input = parseInput(ExOfficioRemovalInput, raw);
+      return this.onePerson(
+        actor,
+        { ...input, notes: input.notes ?? input.ground },
+        raw,
+        { changeType: 'exOfficioRemoval', reason: 'exOfficioRemoval' },
+        (p) =>
+          removed(p.record, input.status, { reason: 'exOfficioRemoval', effectiveDate: input.effectiveDate }),
+      );
+    });
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -714,108 +780,117 @@ export class ChangeService {
 
   /** 軽微修正 / 誤記修正 / 職権修正 of the record's items. Removed records may be corrected too. */
   async correct(actor: Actor, raw: CorrectionInput): Promise<ChangeResult> {
-    const input = parseInput(CorrectionInput, raw);
-    if (Object.keys(input.patch).length === 0) {
-      throw refuse('NOTHING_CHANGED', '修正する項目を入力してください。');
-    }
-    const what = { changeType: 'correction', reason: input.kind, removedToo: true };
-    return this.onePerson(actor, input, raw, what, async (p, trx) => {
-      const after: ResidentRecord = { ...p.record, ...stripUndefined(input.patch) };
-      if (JSON.stringify(after) === JSON.stringify(p.record)) {
-        throw refuse('NOTHING_CHANGED', '修正前と同じ内容です。修正する項目を確認してください。');
+    return this.run(actor, 'correct', async () => {
+      const input = parseInput(CorrectionInput, raw);
+      if (Object.keys(input.patch).length === 0) {
+        throw refuse('NOTHING_CHANGED', '修正する項目を入力してください。');
       }
-      if (input.patch.residentCode) {
-        await this.checkNumbersFree(
-          trx,
-          actor,
-          { residentCode: input.patch.residentCode },
-          p.record.personNo,
-        );
-      }
-      return after;
+      const what = { changeType: 'correction', reason: input.kind, removedToo: true };
+      return this.onePerson(actor, input, raw, what, async (p, trx) => {
+        const after: ResidentRecord = { ...p.record, ...stripUndefined(input.patch) };
+        if (JSON.stringify(after) === JSON.stringify(p.record)) {
+          throw refuse('NOTHING_CHANGED', '修正前と同じ内容です。修正する項目を確認してください。');
+        }
+        if (input.patch.residentCode) {
+          await this.checkNumbersFree(
+            trx,
+            actor,
+            { residentCode: input.patch.residentCode },
+            p.record.personNo,
+          );
+        }
+        return after;
+      });
     });
   }
 
   /** 個人番号の変更: on the person's request (leak) or ex officio. */
   async changeMyNumber(actor: Actor, raw: MyNumberChangeInput): Promise<ChangeResult> {
-    const input = parseInput(MyNumberChangeInput, raw);
-    const reason: Reason = input.basis === 'request' ? 'myNumberChangeOnRequest' : 'myNumberChangeExOfficio';
-    return this.onePerson(actor, input, raw, { changeType: 'myNumberChange', reason }, async (p, trx) => {
-      if (p.record.myNumber === input.myNumber) {
-        throw refuse('NOTHING_CHANGED', '現在と同じ個人番号です。新しい個人番号を入力してください。');
-      }
-      await this.checkNumbersFree(trx, actor, { myNumber: input.myNumber }, p.record.personNo);
-      return { ...p.record, myNumber: input.myNumber };
+    return this.run(actor, 'changeMyNumber', async () => {
+      const input = parseInput(MyNumberChangeInput, raw);
+      const reason: Reason =
+        input.basis === 'request' ? 'myNumberChangeOnRequest' : 'myNumberChangeExOfficio';
+      return this.onePerson(actor, input, raw, { changeType: 'myNumberChange', reason }, async (p, trx) => {
+        if (p.record.myNumber === input.myNumber) {
+          throw refuse('NOTHING_CHANGED', '現在と同じ個人番号です。新しい個人番号を入力してください。');
+        }
+        await this.checkNumbersFree(trx, actor, { myNumber: input.myNumber }, p.record.personNo);
+        return { ...p.record, myNumber: input.myNumber };
+      });
     });
   }
 
   /** 旧氏の記載・削除 (Japanese residents). */
   async formerSurname(actor: Actor, raw: FormerSurnameInput): Promise<ChangeResult> {
-    const input = parseInput(FormerSurnameInput, raw);
-    const reason: Reason = input.action === 'enter' ? 'formerSurnameEntered' : 'formerSurnameDeleted';
-    return this.onePerson(actor, input, raw, { changeType: 'formerSurname', reason }, (p) => {
-      if (p.record.kind !== 'japanese') {
-        throw refuse(
-          'JAPANESE_ITEM_ON_FOREIGN',
-          '外国人住民に旧氏は記載できません（通称をご利用ください）。',
-        );
-      }
-      if (input.action === 'enter') {
-        const formerSurname = {
-          surname: input.surname,
-          reading: input.reading,
-          enteredOn: input.effectiveDate,
-        };
-        return { ...p.record, formerSurname };
-      }
-      if (!p.record.formerSurname) throw refuse('NO_FORMER_SURNAME', '旧氏が記載されていません。');
-      const after = { ...p.record };
-      delete after.formerSurname;
-      return after;
+    return this.run(actor, 'formerSurname', async () => {
+      const input = parseInput(FormerSurnameInput, raw);
+      const reason: Reason = input.action === 'enter' ? 'formerSurnameEntered' : 'formerSurnameDeleted';
+      return this.onePerson(actor, input, raw, { changeType: 'formerSurname', reason }, (p) => {
+        if (p.record.kind !== 'japanese') {
+          throw refuse(
+            'JAPANESE_ITEM_ON_FOREIGN',
+            '外国人住民に旧氏は記載できません（通称をご利用ください）。',
+          );
+        }
+        if (input.action === 'enter') {
+          const formerSurname = {
+            surname: input.surname,
+            reading: input.reading,
+            enteredOn: input.effectiveDate,
+          };
+          return { ...p.record, formerSurname };
+        }
+        if (!p.record.formerSurname) throw refuse('NO_FORMER_SURNAME', '旧氏が記載されていません。');
+        const after = { ...p.record };
+        delete after.formerSurname;
+        return after;
+      });
     });
   }
 
   /** 通称の記載・削除 (foreign residents); the alias history keeps every alias ever entered. */
   async alias(actor: Actor, raw: AliasInput): Promise<ChangeResult> {
-    const input = parseInput(AliasInput, raw);
-    const reason: Reason = input.action === 'enter' ? 'aliasEntered' : 'aliasDeleted';
-    return this.onePerson(actor, input, raw, { changeType: 'alias', reason }, (p) => {
-      const foreign = p.record.foreign;
-      if (p.record.kind !== 'foreign' || !foreign) {
-        throw refuse(
-          'FOREIGN_ITEM_ON_JAPANESE',
-          '日本人住民に通称は記載できません（旧氏をご利用ください）。',
-        );
-      }
-      if (input.action === 'enter') {
-        if (foreign.alias) {
-          throw refuse('ALIAS_EXISTS', 'すでに通称が記載されています。先に削除してから記載してください。');
+    return this.run(actor, 'alias', async () => {
+      const input = parseInput(AliasInput, raw);
+      const reason: Reason = input.action === 'enter' ? 'aliasEntered' : 'aliasDeleted';
+      return this.onePerson(actor, input, raw, { changeType: 'alias', reason }, (p) => {
+        const foreign = p.record.foreign;
+        if (p.record.kind !== 'foreign' || !foreign) {
+          throw refuse(
+            'FOREIGN_ITEM_ON_JAPANESE',
+            '日本人住民に通称は記載できません（旧氏をご利用ください）。',
+          );
         }
-        const alias = {
-          name: input.name,
-          ...(input.reading ? { reading: input.reading } : {}),
-          enteredOn: input.effectiveDate,
-          enteredBy: parseLgCode(actor.lgCode),
+        if (input.action === 'enter') {
+          if (foreign.alias) {
+            throw refuse('ALIAS_EXISTS', 'すでに通称が記載されています。先に削除してから記載してください。');
+          }
+          const alias = {
+            name: input.name,
+            ...(input.reading ? { reading: input.reading } : {}),
+            enteredOn: input.effectiveDate,
+            enteredBy: parseLgCode(actor.lgCode),
+          };
+          return {
+            ...p.record,
+            foreign: { ...foreign, alias, aliasHistory: [...foreign.aliasHistory, alias] },
+          };
+        }
+        const current = foreign.alias;
+        if (!current) throw refuse('NO_ALIAS', '通称が記載されていません。');
+        const last = foreign.aliasHistory.length - 1;
+        const next = {
+          ...foreign,
+          // The entry being deleted is the latest one in the history: close it with today's deletion.
+          aliasHistory: foreign.aliasHistory.map((a, i) =>
+            i === last && !a.deletedOn
+              ? { ...a, deletedOn: input.effectiveDate, deletedBy: parseLgCode(actor.lgCode) }
+              : a,
+          ),
         };
-        return {
-          ...p.record,
-          foreign: { ...foreign, alias, aliasHistory: [...foreign.aliasHistory, alias] },
-        };
-      }
-      const current = foreign.alias;
-      if (!current) throw refuse('NO_ALIAS', '通称が記載されていません。');
-      const last = foreign.aliasHistory.length - 1;
-      const next = {
-        ...foreign,
-        // The entry being deleted is the latest one in the history: close it with today's deletion.
-        aliasHistory: foreign.aliasHistory.map((a, i) =>
-          i === last && !a.deletedOn
-            ? { ...a, deletedOn: input.effectiveDate, deletedBy: parseLgCode(actor.lgCode) }
-            : a,
-        ),
-      };
-      delete next.alias;
-      return { ...p.record, foreign: next };
+        delete next.alias;
+        return { ...p.record, foreign: next };
+      });
     });
   }
 
@@ -861,65 +936,71 @@ export class ChangeService {
    * it. Refused when a later change of any of those persons builds on it (cancel that one first).
    */
   async cancel(actor: Actor, raw: CancellationInput): Promise<ChangeResult> {
-    const input = parseInput(CancellationInput, raw);
-    const today = this.clock.today();
-    return this.db.transaction().execute(async (trx) => {
-      const change = await repo.findChange(trx, actor.lgCode, input.changeId);
-      if (!change)
-        throw new NotFoundError(
-          'CHANGE_NOT_FOUND',
-          '指定された異動が見つかりません。異動番号を確認してください。',
-        );
-      if (change.cancels_change_id !== null) {
-        throw refuse(
-          'CANNOT_CANCEL_CANCELLATION',
-          '取消しの異動は取り消せません。必要な場合は改めて異動を入力してください。',
-        );
-      }
-      if ((await repo.findCancellationOf(trx, actor.lgCode, change.change_id)) !== undefined) {
-        throw refuse('ALREADY_CANCELLED', 'この異動はすでに取り消されています。');
-      }
-      const snapshots = await repo.snapshotsOfChange(trx, actor.lgCode, change.change_id);
-      const updates: Update[] = [];
-      const households = new Set<string>();
-      for (const s of snapshots) {
-        const current = await this.load(trx, actor, s.person_no, true);
-        if (current.seq !== s.history_seq) {
+    return this.run(actor, 'cancel', async () => {
+      const input = parseInput(CancellationInput, raw);
+      const today = this.clock.today();
+      return this.db.transaction().execute(async (trx) => {
+        const change = await repo.findChange(trx, actor.lgCode, input.changeId);
+        if (!change)
+          throw new NotFoundError(
+            'CHANGE_NOT_FOUND',
+            '指定された異動が見つかりません。異動番号を確認してください。',
+          );
+        if (change.cancels_change_id !== null) {
           throw refuse(
-            'LATER_CHANGE_DEPENDS',
-            'この異動の後に同じ方の異動が記録されています。後の異動から順に取り消してください。',
-            { changeId: change.change_id },
+            'CANNOT_CANCEL_CANCELLATION',
+            '取消しの異動は取り消せません。必要な場合は改めて異動を入力してください。',
           );
         }
-        const changed = ResidentRecord.parse(s.record);
-        households.add(changed.householdNo);
-        let restored: ResidentRecord;
-        if (s.history_seq === 1) {
-          restored = removed(changed, 'entryCancelled', { reason: 'entryCancelled', effectiveDate: today });
-        } else {
-          const prior = await repo.findSnapshot(trx, actor.lgCode, s.person_no, s.history_seq - 1);
-          restored = ResidentRecord.parse(prior!.record);
+        if ((await repo.findCancellationOf(trx, actor.lgCode, change.change_id)) !== undefined) {
+          throw refuse('ALREADY_CANCELLED', 'この異動はすでに取り消されています。');
         }
-        households.add(restored.householdNo);
-        updates.push({ before: current, after: restored });
-      }
-      for (const h of [...households].sort()) await repo.lockHousehold(trx, actor.lgCode, h);
-      const kind = change.change_kind as ChangeKind;
-      const reason: Reason =
-        kind === 'entry' ? 'entryCancelled' : kind === 'removal' ? 'removalCancelled' : 'correctionCancelled';
-      return this.commit(trx, actor, {
-        changeType: 'cancellation',
-        reason,
-        effectiveDate: today,
-        notifiedOn: input.notifiedOn,
-        notes: input.notes,
-        payload: {
-          changeId: change.change_id,
-          cancelledType: change.change_type,
-          cancelledReason: change.reason,
-        },
-        cancelsChangeId: change.change_id,
-        updates,
+        const snapshots = await repo.snapshotsOfChange(trx, actor.lgCode, change.change_id);
+        const updates: Update[] = [];
+        const households = new Set<string>();
+        for (const s of snapshots) {
+          const current = await this.load(trx, actor, s.person_no, true);
+          if (current.seq !== s.history_seq) {
+            throw refuse(
+              'LATER_CHANGE_DEPENDS',
+              'この異動の後に同じ方の異動が記録されています。後の異動から順に取り消してください。',
+              { changeId: change.change_id },
+            );
+          }
+          const changed = ResidentRecord.parse(s.record);
+          households.add(changed.householdNo);
+          let restored: ResidentRecord;
+          if (s.history_seq === 1) {
+            restored = removed(changed, 'entryCancelled', { reason: 'entryCancelled', effectiveDate: today });
+          } else {
+            const prior = await repo.findSnapshot(trx, actor.lgCode, s.person_no, s.history_seq - 1);
+            restored = ResidentRecord.parse(prior!.record);
+          }
+          households.add(restored.householdNo);
+          updates.push({ before: current, after: restored });
+        }
+        for (const h of [...households].sort()) await repo.lockHousehold(trx, actor.lgCode, h);
+        const kind = change.change_kind as ChangeKind;
+        const reason: Reason =
+          kind === 'entry'
+            ? 'entryCancelled'
+            : kind === 'removal'
+              ? 'removalCancelled'
+              : 'correctionCancelled';
+        return this.commit(trx, actor, {
+          changeType: 'cancellation',
+          reason,
+          effectiveDate: today,
+          notifiedOn: input.notifiedOn,
+          notes: input.notes,
+          payload: {
+            changeId: change.change_id,
+            cancelledType: change.change_type,
+            cancelledReason: change.reason,
+          },
+          cancelsChangeId: change.change_id,
+          updates,
+        });
       });
     });
   }
@@ -934,6 +1015,16 @@ export class ChangeService {
       return { before: u.before, after };
     });
     await this.checkHouseholds(trx, actor, records, new Set(d.headRequired ?? []));
+    const personNos = records.map((r) => r.after.personNo);
+    const now = this.clock.now();
+    if (await repo.anyLockedByOthers(trx, actor.lgCode, personNos, actor.staffId, now)) {
+      throw refuse(
+        'LOCKED_BY_OTHER',
+        '他の職員がこの方の記録を編集中です。編集が終わるまでは参照のみ可能です。時間をおいて再度お試しください。',
+      );
+    }
+    // A commit ends the staff member's own edit locks on these persons.
+    await repo.releaseLocks(trx, actor.lgCode, personNos, actor.staffId);
     const changeId = await repo.insertChange(trx, {
       lgCode: actor.lgCode,
       changeType: d.changeType,
@@ -989,6 +1080,16 @@ export class ChangeService {
       }
     }
     await repo.insertOutbox(trx, actor.lgCode, messages);
+    await logAccess(trx, this.audit, actor, {
+      function: 'change',
+      outcome: 'success',
+      targetPersons: personNos,
+      // A change that enters or alters a 個人番号 handles it; others never read it.
+      myNumberAccessed: records.some(
+        (r) => r.after.myNumber !== undefined && r.after.myNumber !== r.before?.record.myNumber,
+      ),
+      details: { changeId, changeType: d.changeType, reason: d.reason },
+    });
     return {
       changeId,
       changeType: d.changeType,

@@ -2,12 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { FixedClock, isHead, parseMyNumber, parseRelationship, parseResidentCode } from '../shared/index.js';
-import { ChangeService, type Actor } from './change.service.js';
+import { PERMISSIONS, type Actor } from '../shared/index.js';
 import { DEMO_CITY_NAME, seedDemoData, type DemoDataSummary } from './demo-data.js';
 import { ensureMunicipality } from './resident.repository.js';
 import { ResidentRecord } from './resident.js';
+import { registryServices } from './testing.js';
 
-const actor: Actor = { lgCode: '999016', staffId: 'demo', terminalId: 'seed' };
+const actor: Actor = {
+  lgCode: '999016',
+  staffId: 'demo',
+  terminalId: 'seed',
+  permissions: new Set(PERMISSIONS),
+};
 const NOW = '2026-11-26T01:00:00Z';
 
 interface Seeded {
@@ -15,13 +21,13 @@ interface Seeded {
   summary: DemoDataSummary;
 }
 
-/** A fresh database seeded with the default seed; `passToday` false leaves today to the service's clock. */
-async function seeded(passToday: boolean): Promise<Seeded> {
+/** A fresh database seeded with the default seed. */
+async function seeded(): Promise<Seeded> {
   const handle = await openTestDatabase();
   await ensureMunicipality(handle.db, actor.lgCode, DEMO_CITY_NAME);
   const clock = new FixedClock(NOW);
-  const service = new ChangeService(handle.db, clock);
-  const summary = await seedDemoData(service, actor, passToday ? { today: clock.today() } : {});
+  const { changes } = registryServices(handle.db, clock);
+  const summary = await seedDemoData(changes, actor, { today: clock.today() });
   return { handle, summary };
 }
 
@@ -41,16 +47,14 @@ let secondSummary: DemoDataSummary;
 let secondRows: Awaited<ReturnType<typeof residents>>;
 
 beforeAll(async () => {
-  // One test database open at a time: on PostgreSQL, kysely's migrator looks for its lock table in every
-  // schema, so a second schema migrated while the first still exists would not get its own.
-  const second = await seeded(false);
+  const second = await seeded();
   try {
     secondSummary = second.summary;
     secondRows = await residents(second.handle);
   } finally {
     await second.handle.close();
   }
-  first = await seeded(true);
+  first = await seeded();
   rows = await residents(first.handle);
   records = rows.map((r) => ResidentRecord.parse(r.record));
 }, 120_000);

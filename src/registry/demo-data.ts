@@ -23,8 +23,6 @@ import {
   myNumberFromBody,
   parsePlainDate,
   residentCodeFromBody,
-  systemClock,
-  type Clock,
   type PlainDate,
 } from '../shared/index.js';
 import type { MoveInInput, NewPersonInput } from './change.js';
@@ -38,11 +36,8 @@ export const DEMO_CITY_NAME = '架空市';
 export interface DemoDataOptions {
   seed?: number;
   households?: number;
-  /**
-   * The service's today (`YYYY-MM-DD`), for the planned move-outs that must lie in the future. Defaults to
-   * the service's own clock; pass `clock.today()` when in doubt.
-   */
-  today?: string;
+  /** The service clock's today (`YYYY-MM-DD`), for the planned move-outs that must lie in the future. */
+  today: string;
 }
 
 export interface DemoDataSummary {
@@ -1234,12 +1229,6 @@ function personInput(m: Member): NewPersonInput {
 // ---------------------------------------------------------------------------------------------------------
 // Seeding
 
-/** Resolves the service's today: from its clock if it has one, else the system clock. */
-function serviceToday(service: ChangeService): string {
-  const clock = (service as unknown as { clock?: Partial<Clock> }).clock;
-  return typeof clock?.today === 'function' ? clock.today() : systemClock.today();
-}
-
 interface TimelineEvent {
   date: PlainDate;
   order: number;
@@ -1255,10 +1244,10 @@ interface TimelineEvent {
 export async function seedDemoData(
   service: ChangeService,
   actor: Actor,
-  options: DemoDataOptions = {},
+  options: DemoDataOptions,
 ): Promise<DemoDataSummary> {
   const rng = new Rng(options.seed ?? DEFAULT_DEMO_SEED);
-  const today = parsePlainDate(options.today ?? serviceToday(service));
+  const today = parsePlainDate(options.today);
   const anchor = earlier(ANCHOR, today);
   const planner = new Planner(rng, anchor);
   const households = planHouseholds(

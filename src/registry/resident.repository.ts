@@ -537,3 +537,91 @@ export async function searchResidents(
     .execute();
   return { total: Number(totalRow.n), rows };
 }
+
+/** Takes (or renews) the edit lock on a person; returns the holder if another staff member holds it. */
+export async function acquireLock(
+  trx: Trx,
+  lock: {
+    lgCode: string;
+    personNo: string;
+    staffId: string;
+    sessionId: string | undefined;
+    now: Date;
+    expiresAt: Date;
+  },
+): Promise<{ staffId: string; expiresAt: Date } | undefined> {
+  const existing = await trx
+    .selectFrom('edit_lock')
+    .select(['staff_id', 'expires_at'])
+    .where('lg_code', '=', lock.lgCode)
+    .where('person_no', '=', lock.personNo)
+    .forUpdate()
+    .executeTakeFirst();
+  if (existing && existing.staff_id !== lock.staffId && existing.expires_at > lock.now) {
+    return { staffId: existing.staff_id, expiresAt: existing.expires_at };
+  }
+  const values = {
+    staff_id: lock.staffId,
+    session_id: lock.sessionId ?? null,
+    acquired_at: lock.now,
+    expires_at: lock.expiresAt,
+  };
+  await trx
+    .insertInto('edit_lock')
+    .values({ lg_code: lock.lgCode, person_no: lock.personNo, ...values })
+    .onConflict((oc) => oc.columns(['lg_code', 'person_no']).doUpdateSet(values))
+    .execute();
+  return undefined;
+}
+
+export async function findLock(
+  db: Executor,
+  lgCode: string,
+  personNo: string,
+  now: Date,
+): Promise<{ staffId: string; expiresAt: Date } | undefined> {
+  const row = await db
+    .selectFrom('edit_lock')
+    .select(['staff_id', 'expires_at'])
+    .where('lg_code', '=', lgCode)
+    .where('person_no', '=', personNo)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row ? { staffId: row.staff_id, expiresAt: row.expires_at } : undefined;
+}
+
+export async function anyLockedByOthers(
+  trx: Trx,
+  lgCode: string,
+  personNos: readonly string[],
+  staffId: string,
+  now: Date,
+): Promise<boolean> {
+  if (personNos.length === 0) return false;
+  const row = await trx
+    .selectFrom('edit_lock')
+    .select('person_no')
+    .where('lg_code', '=', lgCode)
+    .where('person_no', 'in', personNos)
+    .where('staff_id', '<>', staffId)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Ends a staff member's locks on these persons (commit or cancel). */
+export async function releaseLocks(
+  trx: Trx | Db,
+  lgCode: string,
+  personNos: readonly string[],
+  staffId: string,
+): Promise<number> {
+  if (personNos.length === 0) return 0;
+  const result = await trx
+    .deleteFrom('edit_lock')
+    .where('lg_code', '=', lgCode)
+    .where('person_no', 'in', personNos)
+    .where('staff_id', '=', staffId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -2,6 +2,7 @@
  * HTTP routes of the register: thin — validate, resolve the acting staff member, call the service.
  */
 import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   AliasInput,
@@ -21,14 +22,15 @@ import {
   MoveWithinInput,
   MyNumberChangeInput,
 } from './change.js';
-import type { Actor, ChangeService } from './change.service.js';
-import { SearchCriteria, type ResidentService } from './resident.service.js';
+import type { Actor } from '../shared/index.js';
+import type { ChangeService } from './change.service.js';
+import { InquiryOptions, SearchCriteria, type ResidentService } from './resident.service.js';
 
 export interface RegistryRouteOptions {
   changes: ChangeService;
   residents: ResidentService;
-  /** Who is acting for this request; throws when nobody is. */
-  actorOf: (request: { headers: Record<string, string | string[] | undefined> }) => Actor;
+  /** Who is acting for this request (the signed-in staff member); throws when nobody is. */
+  actorOf: (request: FastifyRequest) => Actor;
 }
 
 const ChangeResultSchema = z.object({
@@ -70,6 +72,7 @@ export const registryRoutes: FastifyPluginAsyncZod<RegistryRouteOptions> = async
     app.post(
       `/changes/${path}`,
       {
+        config: { permission: 'change' },
         schema: { tags: ['異動'], summary, body: schema, response: { 201: ChangeResultSchema } },
       },
       async (request, reply) => {
@@ -83,45 +86,85 @@ export const registryRoutes: FastifyPluginAsyncZod<RegistryRouteOptions> = async
 
   app.get(
     '/residents',
-    { schema: { tags: ['検索・照会'], summary: '住民の検索（除票を含む）', querystring: SearchCriteria } },
-    async (request) => residents.search(actorOf(request).lgCode, request.query),
+    {
+      config: { permission: 'inquiry' },
+      schema: { tags: ['検索・照会'], summary: '住民の検索（除票を含む）', querystring: SearchCriteria },
+    },
+    async (request) => residents.search(actorOf(request), request.query),
   );
+
+  app.get(
+    '/inquiry-purposes',
+    { config: { permission: 'inquiry' }, schema: { tags: ['検索・照会'], summary: '照会目的の一覧' } },
+    async (request) => ({ purposes: residents.purposes(actorOf(request)) }),
+  );
+
+  const PersonParams = z.object({ personNo: z.string() });
 
   app.get(
     '/residents/:personNo',
     {
+      config: { permission: 'inquiry' },
       schema: {
         tags: ['検索・照会'],
-        summary: '住民の照会（現在の記録と全履歴）',
-        params: z.object({ personNo: z.string() }),
+        summary:
+          '住民の照会（現在の記録と全履歴）。目的の指定が必要。reveal で秘匿項目を表示（権限と記録が必要）',
+        params: PersonParams,
+        querystring: InquiryOptions,
       },
     },
-    async (request) => residents.inquire(actorOf(request).lgCode, request.params.personNo),
+    async (request) => residents.inquire(actorOf(request), request.params.personNo, request.query),
   );
 
   app.get(
     '/residents/:personNo/move-out-certificate',
     {
+      config: { permission: 'inquiry' },
       schema: {
         tags: ['検索・照会'],
         summary: '転出証明書の記載事項',
-        params: z.object({ personNo: z.string() }),
+        params: PersonParams,
+        querystring: InquiryOptions,
       },
     },
-    async (request) => residents.moveOutCertificate(actorOf(request).lgCode, request.params.personNo),
+    async (request) => residents.moveOutCertificate(actorOf(request), request.params.personNo, request.query),
+  );
+
+  app.post(
+    '/residents/:personNo/edit-lock',
+    {
+      config: { permission: 'change' },
+      schema: { tags: ['異動'], summary: '編集の開始（排他ロックの取得・延長）', params: PersonParams },
+    },
+    async (request) => residents.lockForEdit(actorOf(request), request.params.personNo),
+  );
+
+  app.delete(
+    '/residents/:personNo/edit-lock',
+    {
+      config: { permission: 'change' },
+      schema: { tags: ['異動'], summary: '編集の取りやめ（排他ロックの解除）', params: PersonParams },
+    },
+    async (request) => residents.releaseEdit(actorOf(request), request.params.personNo),
   );
 
   app.get(
     '/households/:householdNo',
     {
-      schema: { tags: ['検索・照会'], summary: '世帯の照会', params: z.object({ householdNo: z.string() }) },
+      config: { permission: 'inquiry' },
+      schema: {
+        tags: ['検索・照会'],
+        summary: '世帯の照会。目的の指定が必要',
+        params: z.object({ householdNo: z.string() }),
+        querystring: InquiryOptions,
+      },
     },
-    async (request) => residents.household(actorOf(request).lgCode, request.params.householdNo),
+    async (request) => residents.household(actorOf(request), request.params.householdNo, request.query),
   );
 
   app.post(
     '/jobs/move-out-completion',
-    { schema: { tags: ['バッチ'], summary: '転出予定日到来分の消除' } },
+    { config: { permission: 'batch' }, schema: { tags: ['バッチ'], summary: '転出予定日到来分の消除' } },
     async (request) => {
       const results = await changes.completeDueMoveOuts(actorOf(request));
       return { removed: results.length, changes: results.map((r) => r.changeId) };

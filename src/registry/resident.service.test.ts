@@ -2,10 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { DomainError } from '../shared/index.js';
-import { ChangeService, type ChangeResult } from './change.service.js';
+import type { ChangeService, ChangeResult } from './change.service.js';
 import { ensureMunicipality } from './resident.repository.js';
-import { ResidentService, type SearchCriteria } from './resident.service.js';
-import { ADDRESS_2, TEST_LG_CODE, actor, foreignPerson, moveInOf, person, testClock } from './testing.js';
+import type { ResidentService, SearchCriteria } from './resident.service.js';
+import {
+  ADDRESS_2,
+  FULL_VIEW,
+  TEST_LG_CODE,
+  actor,
+  foreignPerson,
+  moveInOf,
+  person,
+  registryServices,
+  testClock,
+} from './testing.js';
 
 let handle: DatabaseHandle;
 let changes: ChangeService;
@@ -23,8 +33,7 @@ const smithPerson = foreignPerson();
 
 beforeAll(async () => {
   handle = await openTestDatabase();
-  changes = new ChangeService(handle.db, testClock());
-  residents = new ResidentService(handle.db);
+  ({ changes, residents } = registryServices(handle.db, testClock()));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
   takahashi = await changes.moveIn(actor, moveInOf([takahashiPerson]));
   sato = await changes.moveIn(
@@ -95,7 +104,7 @@ afterAll(async () => {
 });
 
 async function found(criteria: SearchCriteria): Promise<string[]> {
-  const r = await residents.search(TEST_LG_CODE, criteria);
+  const r = await residents.search(actor, criteria);
   return r.hits.map((h) => h.personNo);
 }
 
@@ -154,13 +163,13 @@ describe('search', () => {
   });
 
   it('refuses a malformed number in the criteria with its code', async () => {
-    await expect(residents.search(TEST_LG_CODE, { myNumber: '621498320258' })).rejects.toMatchObject({
+    await expect(residents.search(actor, { myNumber: '621498320258' })).rejects.toMatchObject({
       code: 'INVALID_MY_NUMBER',
     });
   });
 
   it('includes removed records, marked, and filters by status and sex', async () => {
-    const all = await residents.search(TEST_LG_CODE, { name: 'たか' });
+    const all = await residents.search(actor, { name: 'たか' });
     const dead = all.hits.find((h) => h.personNo === no(removed));
     expect(dead).toMatchObject({ removed: true, status: 'dead', statusLabel: '死亡' });
     expect(all.hits.find((h) => h.personNo === no(takahashi))?.removed).toBe(false);
@@ -170,8 +179,8 @@ describe('search', () => {
   });
 
   it('orders by reading and paginates', async () => {
-    const page1 = await residents.search(TEST_LG_CODE, { pageSize: 2 });
-    const page2 = await residents.search(TEST_LG_CODE, { pageSize: 2, page: 2 });
+    const page1 = await residents.search(actor, { pageSize: 2 });
+    const page2 = await residents.search(actor, { pageSize: 2, page: 2 });
     expect(page1.total).toBe(4);
     expect(page1.hits.map((h) => h.reading)).toEqual(['スズキ　ハナコ', 'スミス　ジョン']);
     expect(page2.hits.map((h) => h.reading)).toEqual(['タカダ　ジロウ', 'タカハシ　ケンタ']);
@@ -180,7 +189,7 @@ describe('search', () => {
 
 describe('inquiry', () => {
   it('returns the current record and the whole history with its changes', async () => {
-    const p = await residents.inquire(TEST_LG_CODE, no(sato));
+    const p = await residents.inquire(actor, no(sato), FULL_VIEW);
     expect(p.current.name?.family).toBe('鈴木');
     expect(p.history.map((h) => [h.historySeq, h.reasonLabel])).toEqual([
       [1, '転入'],
@@ -192,14 +201,18 @@ describe('inquiry', () => {
   });
 
   it('refuses an unknown person with a not-found error', async () => {
-    await expect(residents.inquire(TEST_LG_CODE, '0000009997')).rejects.toBeInstanceOf(DomainError);
-    await expect(residents.inquire(TEST_LG_CODE, '0000009997')).rejects.toMatchObject({
+    await expect(residents.inquire(actor, '0000009997', FULL_VIEW)).rejects.toBeInstanceOf(DomainError);
+    await expect(residents.inquire(actor, '0000009997', FULL_VIEW)).rejects.toMatchObject({
       code: 'PERSON_NOT_FOUND',
     });
   });
 
   it("does not show another municipality's residents", async () => {
-    await expect(residents.inquire('131016', no(sato))).rejects.toMatchObject({ code: 'PERSON_NOT_FOUND' });
-    expect((await residents.search('131016', { name: '鈴木' })).total).toBe(0);
+    await ensureMunicipality(handle.db, '131016', '千代田区');
+    const other = { ...actor, lgCode: '131016' };
+    await expect(residents.inquire(other, no(sato), FULL_VIEW)).rejects.toMatchObject({
+      code: 'PERSON_NOT_FOUND',
+    });
+    expect((await residents.search(other, { name: '鈴木' })).total).toBe(0);
   });
 });

@@ -3,15 +3,29 @@
  * search of candidates, and the data a move-out certificate needs. Rows are mapped to domain types here.
  */
 import { z } from 'zod';
+import { protectCriteria } from '../audit/index.js';
 import type { Db } from '../db/index.js';
 import {
+  DomainError,
   NotFoundError,
+  requirePermission,
+  type Actor,
   normalizeForSearch,
   parseFlexDate,
   type HouseholdNo,
   type PersonNo,
 } from '../shared/index.js';
 import { REASONS, type Reason } from './change.js';
+import {
+  MASKABLE_ITEM_NAMES,
+  checkReveal,
+  factsAbout,
+  logAccess,
+  maskRecord,
+  type AuditSettings,
+  type MaskableItem,
+  type RecordView,
+} from './access.js';
 import { parseInput } from './parse.js';
 import * as repo from './resident.repository.js';
 import {
@@ -46,14 +60,16 @@ export interface HistoryEntry {
   cancelsChangeId: number | undefined;
   /** The cancellation that cancelled this change, if any. */
   cancelledByChangeId: number | undefined;
-  record: ResidentRecord;
+  record: RecordView;
 }
 
 export interface Inquiry {
   personNo: PersonNo;
   removed: boolean;
   statusLabel: string;
-  current: ResidentRecord;
+  current: RecordView;
+  /** Who is editing this person now, if anyone: others may only read. */
+  editLock: { staffId: string; expiresAt: string; mine: boolean } | undefined;
   history: HistoryEntry[];
 }
 
@@ -137,7 +153,8 @@ export interface MoveOutCertificateData {
   honseki: ResidentRecord['honseki'];
   residentCode: string | undefined;
   myNumber: string | undefined;
-  foreign: ResidentRecord['foreign'];
+  foreign: RecordView['foreign'];
+  masked: MaskableItem[];
 }
 
 function personNotFound(): NotFoundError {
@@ -160,8 +177,7 @@ function memberOf(row: repo.ResidentRow): HouseholdMember {
   };
 }
 
-function hitOf(row: repo.ResidentRow): SearchHit {
-  const r = ResidentRecord.parse(row.record);
+function hitOf(r: ResidentRecord): SearchHit {
   return {
     personNo: r.personNo,
     householdNo: r.householdNo,
@@ -201,123 +217,327 @@ function birthRange(text: string): { from: string; to: string } {
   }
 }
 
-export class ResidentService {
-  constructor(private readonly db: Db) {}
+/** How an inquiry is asked: the purpose (from the configured list) and any hidden items to reveal. */
+export const InquiryOptions = z.object({
+  purpose: z.string().trim().min(1).max(100).optional(),
+  reveal: z
+    .union([z.array(z.enum(MASKABLE_ITEM_NAMES as [MaskableItem, ...MaskableItem[]])), z.string()])
+    .optional()
+    .transform((v, ctx) => {
+      const items = typeof v === 'string' ? v.split(',').filter(Boolean) : (v ?? []);
+      for (const item of items) {
+        if (!(MASKABLE_ITEM_NAMES as string[]).includes(item)) {
+          ctx.addIssue({ code: 'custom', message: '表示できない項目が指定されています。' });
+          return z.NEVER;
+        }
+      }
+      return [...new Set(items)] as MaskableItem[];
+    }),
+});
+export type InquiryOptions = z.input<typeof InquiryOptions>;
 
-  /** 照会: the current record and the whole history, oldest first. */
-  async inquire(lgCode: string, personNoRaw: string): Promise<Inquiry> {
-    const personNo = parseInput(PersonNoInput, personNoRaw);
-    const current = await repo.findResident(this.db, lgCode, personNo);
-    if (!current) throw personNotFound();
-    const rows = await repo.listHistory(this.db, lgCode, personNo);
-    const record = ResidentRecord.parse(current.record);
-    return {
-      personNo,
-      removed: isRemoved(record.status),
-      statusLabel: STATUS_LABEL[record.status],
-      current: record,
-      history: rows.map((h) => ({
-        historySeq: h.history_seq,
-        changeId: h.change_id,
-        changeType: h.change_type,
-        kind: h.change_kind,
-        reason: h.reason,
-        reasonLabel: REASONS[h.reason as Reason]?.label ?? h.reason,
-        effectiveDate: h.effective_date,
-        processedOn: h.processed_on,
-        notifiedOn: h.notified_on ?? undefined,
-        staffId: h.staff_id,
-        terminalId: h.terminal_id,
-        notes: h.notes ?? undefined,
-        cancelsChangeId: h.cancels_change_id ?? undefined,
-        cancelledByChangeId: h.cancelled_by ?? undefined,
-        record: ResidentRecord.parse(h.record),
-      })),
-    };
+/** Criteria that are names, numbers, addresses or dates: the log keeps only their keyed hashes. */
+const SENSITIVE_CRITERIA = [
+  'name',
+  'birthDate',
+  'address',
+  'addressCode',
+  'personNo',
+  'householdNo',
+  'myNumber',
+  'residentCode',
+  'residenceCardNo',
+] as const;
+
+export interface RegistryReadSettings {
+  readonly inquiryPurposes: readonly string[];
+  readonly editLockMinutes: number;
+}
+
+export class ResidentService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditSettings,
+    private readonly settings: RegistryReadSettings,
+  ) {}
+
+  /** The purposes a staff member chooses from before opening a record. */
+  purposes(actor: Actor): readonly string[] {
+    requirePermission(actor, 'inquiry');
+    return this.settings.inquiryPurposes;
+  }
+
+  /**
+   * 照会: the current record and the whole history, oldest first. Needs a purpose from the configured list;
+   * hidden items are shown only when asked for by a staff member permitted to see them. Logged, with
+   * whether the 個人番号 was shown, before the data leaves the service.
+   */
+  async inquire(actor: Actor, personNoRaw: string, optionsRaw: InquiryOptions = {}): Promise<Inquiry> {
+    return this.logged(actor, 'inquiry', async (trx) => {
+      requirePermission(actor, 'inquiry');
+      const options = parseInput(InquiryOptions, optionsRaw);
+      const purpose = this.checkPurpose(options.purpose);
+      checkReveal(actor, options.reveal);
+      const personNo = parseInput(PersonNoInput, personNoRaw);
+      const current = await repo.findResident(trx, actor.lgCode, personNo);
+      if (!current) throw personNotFound();
+      const rows = await repo.listHistory(trx, actor.lgCode, personNo);
+      const record = ResidentRecord.parse(current.record);
+      const reveal = new Set(options.reveal);
+      const lock = await repo.findLock(trx, actor.lgCode, personNo, this.audit.clock.now());
+      await logAccess(trx, this.audit, actor, {
+        function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
+        purpose,
+        outcome: 'success',
+        targetPersons: [personNo],
+        myNumberAccessed: reveal.has('myNumber') && record.myNumber !== undefined,
+        details: options.reveal.length > 0 ? { revealed: options.reveal } : undefined,
+        facts: await factsAbout(trx, actor, [record], this.audit.clock.today()),
+      });
+      return {
+        personNo,
+        removed: isRemoved(record.status),
+        statusLabel: STATUS_LABEL[record.status],
+        current: maskRecord(record, reveal),
+        editLock: lock
+          ? {
+              staffId: lock.staffId,
+              expiresAt: lock.expiresAt.toISOString(),
+              mine: lock.staffId === actor.staffId,
+            }
+          : undefined,
+        history: rows.map((h) => ({
+          historySeq: h.history_seq,
+          changeId: h.change_id,
+          changeType: h.change_type,
+          kind: h.change_kind,
+          reason: h.reason,
+          reasonLabel: REASONS[h.reason as Reason]?.label ?? h.reason,
+          effectiveDate: h.effective_date,
+          processedOn: h.processed_on,
+          notifiedOn: h.notified_on ?? undefined,
+          staffId: h.staff_id,
+          terminalId: h.terminal_id,
+          notes: h.notes ?? undefined,
+          cancelsChangeId: h.cancels_change_id ?? undefined,
+          cancelledByChangeId: h.cancelled_by ?? undefined,
+          record: maskRecord(ResidentRecord.parse(h.record), reveal),
+        })),
+      };
+    });
   }
 
   /** The household: its head, current members in order, and members who left or were removed. */
-  async household(lgCode: string, householdNoRaw: string): Promise<HouseholdView> {
-    const householdNo = parseInput(HouseholdNoInput, householdNoRaw);
-    if (!(await repo.householdExists(this.db, lgCode, householdNo))) {
-      throw new NotFoundError(
-        'HOUSEHOLD_NOT_FOUND',
-        '指定された世帯番号の世帯が見つかりません。世帯番号を確認してください。',
-      );
-    }
-    const rows = await repo.findHouseholdAllMembers(this.db, lgCode, householdNo);
-    const members = rows.filter((r) => r.status === 'current').map(memberOf);
-    const formerMembers = rows.filter((r) => r.status !== 'current').map(memberOf);
-    const first = rows.find((r) => r.status === 'current');
-    return {
-      householdNo,
-      head: members.find((m) => m.relationship === '世帯主'),
-      address: first ? formatAddress(ResidentRecord.parse(first.record).address) : undefined,
-      members,
-      formerMembers,
-    };
+  async household(
+    actor: Actor,
+    householdNoRaw: string,
+    optionsRaw: InquiryOptions = {},
+  ): Promise<HouseholdView> {
+    return this.logged(actor, 'inquiry', async (trx) => {
+      requirePermission(actor, 'inquiry');
+      const purpose = this.checkPurpose(parseInput(InquiryOptions, optionsRaw).purpose);
+      const householdNo = parseInput(HouseholdNoInput, householdNoRaw);
+      if (!(await repo.householdExists(trx, actor.lgCode, householdNo))) {
+        throw new NotFoundError(
+          'HOUSEHOLD_NOT_FOUND',
+          '指定された世帯番号の世帯が見つかりません。世帯番号を確認してください。',
+        );
+      }
+      const rows = await repo.findHouseholdAllMembers(trx, actor.lgCode, householdNo);
+      const records = rows.map((r) => ResidentRecord.parse(r.record));
+      await logAccess(trx, this.audit, actor, {
+        function: 'inquiry',
+        purpose,
+        outcome: 'success',
+        targetPersons: records.map((r) => r.personNo),
+        details: { householdNo },
+        facts: await factsAbout(trx, actor, records, this.audit.clock.today()),
+      });
+      const members = rows.filter((r) => r.status === 'current').map(memberOf);
+      const formerMembers = rows.filter((r) => r.status !== 'current').map(memberOf);
+      const first = records.find((r) => r.status === 'current');
+      return {
+        householdNo,
+        head: members.find((m) => m.relationship === '世帯主'),
+        address: first ? formatAddress(first.address) : undefined,
+        members,
+        formerMembers,
+      };
+    });
   }
 
-  /** 検索: candidates matching every given criterion, removed records included and marked. */
-  async search(lgCode: string, raw: SearchCriteria): Promise<SearchResult> {
-    const c = parseInput(SearchCriteria, raw);
-    const birth = c.birthDate ? birthRange(c.birthDate) : undefined;
-    const nameNorm = c.name ? normalizeForSearch(c.name) : undefined;
-    const addressNorm = c.address ? normalizeForSearch(c.address) : undefined;
-    const { total, rows } = await repo.searchResidents(this.db, lgCode, {
-      nameNorm: nameNorm || undefined,
-      addressNorm: addressNorm || undefined,
-      addressCode: c.addressCode,
-      birthFrom: birth?.from,
-      birthTo: birth?.to,
-      sex: c.sex,
-      personNo: c.personNo,
-      householdNo: c.householdNo,
-      myNumber: c.myNumber,
-      residentCode: c.residentCode,
-      residenceCardNo: c.residenceCardNo,
-      status: c.status,
-      limit: c.pageSize,
-      offset: (c.page - 1) * c.pageSize,
+  /**
+   * 検索: candidates matching every given criterion, removed records included and marked. Logged with the
+   * criteria keyed-hashed (never names or numbers in clear) and the candidates shown.
+   */
+  async search(actor: Actor, raw: SearchCriteria): Promise<SearchResult> {
+    return this.logged(actor, 'search', async (trx) => {
+      requirePermission(actor, 'inquiry');
+      const c = parseInput(SearchCriteria, raw);
+      if (c.myNumber) requirePermission(actor, 'myNumberView');
+      const birth = c.birthDate ? birthRange(c.birthDate) : undefined;
+      const nameNorm = c.name ? normalizeForSearch(c.name) : undefined;
+      const addressNorm = c.address ? normalizeForSearch(c.address) : undefined;
+      const { total, rows } = await repo.searchResidents(trx, actor.lgCode, {
+        nameNorm: nameNorm || undefined,
+        addressNorm: addressNorm || undefined,
+        addressCode: c.addressCode,
+        birthFrom: birth?.from,
+        birthTo: birth?.to,
+        sex: c.sex,
+        personNo: c.personNo,
+        householdNo: c.householdNo,
+        myNumber: c.myNumber,
+        residentCode: c.residentCode,
+        residenceCardNo: c.residenceCardNo,
+        status: c.status,
+        limit: c.pageSize,
+        offset: (c.page - 1) * c.pageSize,
+      });
+      const records = rows.map((r) => ResidentRecord.parse(r.record));
+      await logAccess(trx, this.audit, actor, {
+        function: 'search',
+        outcome: 'success',
+        targetPersons: records.map((r) => r.personNo),
+        myNumberAccessed: c.myNumber !== undefined,
+        criteria: protectCriteria(c, SENSITIVE_CRITERIA, this.audit.criteriaKey),
+        details: { total },
+        facts: await factsAbout(trx, actor, records, this.audit.clock.today()),
+      });
+      return { total, page: c.page, pageSize: c.pageSize, hits: records.map(hitOf) };
     });
-    return { total, page: c.page, pageSize: c.pageSize, hits: rows.map(hitOf) };
   }
 
   /** What a 転出証明書 states, for a person with a move-out recorded (pending or effective). */
-  async moveOutCertificate(lgCode: string, personNoRaw: string): Promise<MoveOutCertificateData> {
+  async moveOutCertificate(
+    actor: Actor,
+    personNoRaw: string,
+    optionsRaw: InquiryOptions = {},
+  ): Promise<MoveOutCertificateData> {
+    return this.logged(actor, 'inquiry', async (trx) => {
+      requirePermission(actor, 'inquiry');
+      const options = parseInput(InquiryOptions, optionsRaw);
+      const purpose = this.checkPurpose(options.purpose);
+      checkReveal(actor, options.reveal);
+      const personNo = parseInput(PersonNoInput, personNoRaw);
+      const row = await repo.findResident(trx, actor.lgCode, personNo);
+      if (!row) throw personNotFound();
+      const r = ResidentRecord.parse(row.record);
+      const planned = r.plannedMoveOut;
+      const removal = r.status === 'movedOut' ? r.removal : undefined;
+      const destination = planned?.destination ?? removal?.destination;
+      const plannedDate = planned?.plannedDate ?? removal?.effectiveDate;
+      if (!destination || !plannedDate) {
+        throw new NotFoundError(
+          'NO_MOVE_OUT',
+          'この方には転出の届出がありません。転出証明書は作成できません。',
+        );
+      }
+      const head = (await repo.findHouseholdAllMembers(trx, actor.lgCode, r.householdNo))
+        .map((m) => ResidentRecord.parse(m.record))
+        .find((m) => m.relationship === '世帯主' && (m.status === 'current' || m.personNo === r.personNo));
+      const reveal = new Set(options.reveal);
+      const shown = maskRecord(r, reveal);
+      await logAccess(trx, this.audit, actor, {
+        function: 'inquiry',
+        purpose,
+        outcome: 'success',
+        targetPersons: [personNo],
+        myNumberAccessed: shown.myNumber !== undefined,
+        details: {
+          view: 'moveOutCertificate',
+          ...(options.reveal.length > 0 ? { revealed: options.reveal } : {}),
+        },
+        facts: await factsAbout(trx, actor, [r], this.audit.clock.today()),
+      });
+      return {
+        personNo: r.personNo,
+        name: displayName(r),
+        reading: displayReading(r),
+        birthDate: r.birthDate,
+        sex: r.sex,
+        householdHead: head ? displayName(head) : undefined,
+        relationship: r.relationship,
+        address: formatAddress(r.address),
+        destination,
+        plannedDate,
+        notifiedOn: planned?.notifiedOn ?? r.notifiedOn,
+        honseki: shown.honseki,
+        residentCode: shown.residentCode,
+        myNumber: shown.myNumber,
+        foreign: shown.foreign,
+        masked: shown.masked,
+      };
+    });
+  }
+
+  /**
+   * Takes the edit lock on a person before entering a change: others may only read until the change is
+   * committed, the lock is released, or it expires.
+   */
+  async lockForEdit(actor: Actor, personNoRaw: string): Promise<{ expiresAt: string }> {
+    requirePermission(actor, 'change');
     const personNo = parseInput(PersonNoInput, personNoRaw);
-    const row = await repo.findResident(this.db, lgCode, personNo);
-    if (!row) throw personNotFound();
-    const r = ResidentRecord.parse(row.record);
-    const planned = r.plannedMoveOut;
-    const removal = r.status === 'movedOut' ? r.removal : undefined;
-    const destination = planned?.destination ?? removal?.destination;
-    const plannedDate = planned?.plannedDate ?? removal?.effectiveDate;
-    if (!destination || !plannedDate) {
-      throw new NotFoundError(
-        'NO_MOVE_OUT',
-        'この方には転出の届出がありません。転出証明書は作成できません。',
+    const now = this.audit.clock.now();
+    const expiresAt = new Date(now.getTime() + this.settings.editLockMinutes * 60_000);
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await repo.findResident(trx, actor.lgCode, personNo))) throw personNotFound();
+      const holder = await repo.acquireLock(trx, {
+        lgCode: actor.lgCode,
+        personNo,
+        staffId: actor.staffId,
+        sessionId: actor.sessionId,
+        now,
+        expiresAt,
+      });
+      if (holder) {
+        throw new DomainError(
+          'LOCKED_BY_OTHER',
+          '他の職員がこの方の記録を編集中です。編集が終わるまでは参照のみ可能です。時間をおいて再度お試しください。',
+          { until: holder.expiresAt.toISOString() },
+        );
+      }
+      return { expiresAt: expiresAt.toISOString() };
+    });
+  }
+
+  /** Ends the staff member's own edit lock (the edit was cancelled). */
+  async releaseEdit(actor: Actor, personNoRaw: string): Promise<{ released: boolean }> {
+    requirePermission(actor, 'change');
+    const personNo = parseInput(PersonNoInput, personNoRaw);
+    const n = await repo.releaseLocks(this.db, actor.lgCode, [personNo], actor.staffId);
+    return { released: n > 0 };
+  }
+
+  private checkPurpose(purpose: string | undefined): string {
+    if (!purpose || !this.settings.inquiryPurposes.includes(purpose)) {
+      throw new DomainError(
+        'PURPOSE_REQUIRED',
+        '照会の目的を一覧から選んでください。目的を選ばずに住民の記録を開くことはできません。',
       );
     }
-    const head = (await repo.findHouseholdAllMembers(this.db, lgCode, r.householdNo))
-      .map((m) => ResidentRecord.parse(m.record))
-      .find((m) => m.relationship === '世帯主' && (m.status === 'current' || m.personNo === r.personNo));
-    return {
-      personNo: r.personNo,
-      name: displayName(r),
-      reading: displayReading(r),
-      birthDate: r.birthDate,
-      sex: r.sex,
-      householdHead: head ? displayName(head) : undefined,
-      relationship: r.relationship,
-      address: formatAddress(r.address),
-      destination,
-      plannedDate,
-      notifiedOn: planned?.notifiedOn ?? r.notifiedOn,
-      honseki: r.honseki,
-      residentCode: r.residentCode,
-      myNumber: r.myNumber,
-      foreign: r.foreign,
-    };
+    return purpose;
+  }
+
+  /** Runs a read in one transaction with its log entry; a refusal is logged in a transaction of its own. */
+  private async logged<T>(
+    actor: Actor,
+    fn: 'inquiry' | 'search',
+    work: (trx: repo.Trx) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.db.transaction().execute(work);
+    } catch (e) {
+      if (e instanceof DomainError) {
+        await this.db.transaction().execute((trx) =>
+          logAccess(trx, this.audit, actor, {
+            function: fn,
+            outcome: 'refused',
+            details: { code: e.code },
+          }),
+        );
+      }
+      throw e;
+    }
   }
 }

@@ -1,12 +1,50 @@
 /**
  * Builders for tests of the register: valid people with unique numbers, and a service on a fixed clock.
  */
-import { myNumberFromBody, residentCodeFromBody, FixedClock } from '../shared/index.js';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../config.js';
+import type { Db } from '../db/index.js';
+import {
+  FixedClock,
+  PERMISSIONS,
+  myNumberFromBody,
+  residentCodeFromBody,
+  type Actor,
+  type Clock,
+} from '../shared/index.js';
+import type { AuditSettings } from './access.js';
 import type { NewPersonInput, MoveInInput } from './change.js';
-import type { Actor } from './change.service.js';
+import { ChangeService } from './change.service.js';
+import { ResidentService, type InquiryOptions } from './resident.service.js';
 
 export const TEST_LG_CODE = '999016';
-export const actor: Actor = { lgCode: TEST_LG_CODE, staffId: 'staff-001', terminalId: 'T-01' };
+/** A staff member holding every permission. */
+export const actor: Actor = {
+  lgCode: TEST_LG_CODE,
+  staffId: 'staff-001',
+  terminalId: 'T-01',
+  permissions: new Set(PERMISSIONS),
+};
+
+/** An inquiry with a valid purpose, revealing every hidden item. */
+export const FULL_VIEW: InquiryOptions = {
+  purpose: '届出の受付',
+  reveal: ['myNumber', 'residentCode', 'honseki', 'residenceStatus'],
+};
+
+/** The register's services on a test database, logging to its real access log. */
+export function registryServices(db: Db, clock: Clock) {
+  const config = loadConfig({ NODE_ENV: 'test' });
+  const audit: AuditSettings = { clock, monitoring: config.monitoring, criteriaKey: randomBytes(32) };
+  return {
+    audit,
+    changes: new ChangeService(db, clock, audit),
+    residents: new ResidentService(db, audit, {
+      inquiryPurposes: config.inquiryPurposes,
+      editLockMinutes: config.editLockMinutes,
+    }),
+  };
+}
 
 /** 10:00 JST on 2026-11-26. */
 export function testClock(): FixedClock {

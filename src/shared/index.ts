@@ -8,3 +8,4 @@ export * from './ids.js';
 export * from './kana.js';
 export * from './plainDate.js';
 export * from './relationship.js';
+export * from './actor.js';

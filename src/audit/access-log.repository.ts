@@ -1,0 +1,375 @@
+/**
+ * Queries of the access log, its chain head, checkpoints and alerts. Rows stay in this module: the
+ * services map them to domain types. Functions that must run inside a transaction take it first.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/index.js';
+import { GENESIS_HASH } from './access-log.js';
+
+export type Trx = Transaction<Database>;
+export type Executor = Kysely<Database>;
+
+export interface AccessLogRow {
+  lg_code: string;
+  seq: number;
+  occurred_at: Date;
+  staff_id: string | null;
+  terminal_id: string;
+  function: string;
+  purpose: string | null;
+  target_persons: string[];
+  my_number_accessed: boolean;
+  my_number_printed: boolean;
+  outcome: 'success' | 'refused' | 'failed';
+  criteria: Record<string, unknown> | null;
+  details: Record<string, unknown> | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ChainHeadRow {
+  last_seq: number;
+  last_hash: string;
+}
+
+/**
+ * Locks the municipality's chain head for the rest of the transaction, creating it on first use: every
+ * append (and every seal) of one municipality waits here, so seqs are handed out one at a time and the
+ * chain never forks.
+ */
+export async function lockChainHead(trx: Trx, lgCode: string): Promise<ChainHeadRow> {
+  await trx
+    .insertInto('audit_chain_head')
+    .values({ lg_code: lgCode, last_seq: 0, last_hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('lg_code').doNothing())
+    .execute();
+  return trx
+    .selectFrom('audit_chain_head')
+    .select(['last_seq', 'last_hash'])
+    .where('lg_code', '=', lgCode)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
+export async function advanceChainHead(trx: Trx, lgCode: string, seq: number, hash: string): Promise<void> {
+  await trx
+    .updateTable('audit_chain_head')
+    .set({ last_seq: seq, last_hash: hash })
+    .where('lg_code', '=', lgCode)
+    .execute();
+}
+
+export async function findChainHead(db: Executor, lgCode: string): Promise<ChainHeadRow | undefined> {
+  return db
+    .selectFrom('audit_chain_head')
+    .select(['last_seq', 'last_hash'])
+    .where('lg_code', '=', lgCode)
+    .executeTakeFirst();
+}
+
+export async function insertEntry(trx: Trx, row: AccessLogRow): Promise<void> {
+  await trx
+    .insertInto('access_log')
+    .values({
+      ...row,
+      // Explicit casts: both drivers then send the same text for arrays and jsonb.
+      target_persons: sql<string[]>`${`{${row.target_persons.map(arrayElement).join(',')}}`}::text[]`,
+      criteria: row.criteria === null ? null : JSON.stringify(row.criteria),
+      details: row.details === null ? null : JSON.stringify(row.details),
+    })
+    .execute();
+}
+
+/** One element of a PostgreSQL array literal, quoted. */
+function arrayElement(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Municipalities that have a log, a chain head or a checkpoint. */
+export async function listLoggedMunicipalities(db: Executor): Promise<string[]> {
+  const { rows } = await sql<{ lg_code: string }>`
+    SELECT lg_code FROM audit_chain_head
+    UNION SELECT DISTINCT lg_code FROM access_log
+    UNION SELECT DISTINCT lg_code FROM audit_checkpoint
+    ORDER BY 1`.execute(db);
+  return rows.map((r) => r.lg_code);
+}
+
+/** A batch of entries in seq order after `afterSeq`, for verification. */
+export async function entriesAfter(
+  db: Executor,
+  lgCode: string,
+  afterSeq: number,
+  limit: number,
+): Promise<AccessLogRow[]> {
+  return db
+    .selectFrom('access_log')
+    .selectAll()
+    .where('lg_code', '=', lgCode)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+export interface EntryFilter {
+  staffId?: string | undefined;
+  personNo?: string | undefined;
+  function?: string | undefined;
+  outcome?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+export async function searchEntries(
+  db: Executor,
+  lgCode: string,
+  filter: EntryFilter,
+  page: { offset: number; limit: number },
+): Promise<{ rows: AccessLogRow[]; total: number }> {
+  let q = db.selectFrom('access_log').where('lg_code', '=', lgCode);
+  if (filter.staffId !== undefined) q = q.where('staff_id', '=', filter.staffId);
+  if (filter.function !== undefined) q = q.where('function', '=', filter.function);
+  if (filter.outcome !== undefined) q = q.where('outcome', '=', filter.outcome as AccessLogRow['outcome']);
+  if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from);
+  if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to);
+  if (filter.personNo !== undefined) {
+    // `@>` uses the GIN index on target_persons.
+    q = q.where(sql<boolean>`target_persons @> ARRAY[${filter.personNo}]::text[]`);
+  }
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('seq', 'desc').offset(page.offset).limit(page.limit).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+/** Entries of one subject (staff id or terminal) and functions in [from, to). */
+export async function countEntries(
+  db: Executor,
+  lgCode: string,
+  subject: { staffId: string } | { terminalId: string; unknownStaff: true },
+  functions: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<number> {
+  let q = db
+    .selectFrom('access_log')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('lg_code', '=', lgCode)
+    .where('function', 'in', functions)
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to);
+  q =
+    'staffId' in subject
+      ? q.where('staff_id', '=', subject.staffId)
+      : q.where('staff_id', 'is', null).where('terminal_id', '=', subject.terminalId);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A staff member's searches in [from, to): how many, and in how many distinct clock hours. */
+export async function searchActivity(
+  db: Executor,
+  lgCode: string,
+  staffId: string,
+  from: Date,
+  to: Date,
+): Promise<{ searches: number; activeHours: number }> {
+  const { rows } = await sql<{ searches: number; active_hours: number }>`
+    SELECT count(*)::int AS searches,
+           count(DISTINCT date_trunc('hour', occurred_at))::int AS active_hours
+      FROM access_log
+     WHERE lg_code = ${lgCode} AND staff_id = ${staffId} AND function = 'search'
+       AND occurred_at >= ${from} AND occurred_at < ${to}`.execute(db);
+  const r = rows[0];
+  return { searches: r?.searches ?? 0, activeHours: r?.active_hours ?? 0 };
+}
+
+export interface ActivityRow {
+  seq: number;
+  staff_id: string;
+  function: string;
+  occurred_at: Date;
+}
+
+/** Staff entries of the given functions in [from, to), by staff member then time. */
+export async function staffActivity(
+  db: Executor,
+  lgCode: string,
+  functions: readonly string[],
+  from: Date,
+  to: Date,
+): Promise<ActivityRow[]> {
+  const rows = await db
+    .selectFrom('access_log')
+    .select(['seq', 'staff_id', 'function', 'occurred_at'])
+    .where('lg_code', '=', lgCode)
+    .where('function', 'in', functions)
+    .where('staff_id', 'is not', null)
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to)
+    .orderBy('staff_id')
+    .orderBy('occurred_at')
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => ({ ...r, staff_id: r.staff_id ?? '' }));
+}
+
+// ── checkpoints ────────────────────────────────────────────────────────────────────────────────────────
+
+export interface CheckpointRow {
+  lg_code: string;
+  checkpoint_id: number;
+  upto_seq: number;
+  chain_hash: string;
+  created_at: Date;
+  key_id: string;
+  signature: string;
+}
+
+export async function insertCheckpoint(
+  trx: Trx,
+  row: Omit<CheckpointRow, 'checkpoint_id'>,
+): Promise<CheckpointRow> {
+  return trx.insertInto('audit_checkpoint').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function latestCheckpoint(db: Executor, lgCode: string): Promise<CheckpointRow | undefined> {
+  return db
+    .selectFrom('audit_checkpoint')
+    .selectAll()
+    .where('lg_code', '=', lgCode)
+    .orderBy('upto_seq', 'desc')
+    .orderBy('checkpoint_id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function listCheckpoints(db: Executor, lgCode: string): Promise<CheckpointRow[]> {
+  return db
+    .selectFrom('audit_checkpoint')
+    .selectAll()
+    .where('lg_code', '=', lgCode)
+    .orderBy('upto_seq')
+    .orderBy('checkpoint_id')
+    .execute();
+}
+
+// ── alerts ─────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface AlertRow {
+  lg_code: string;
+  alert_id: number;
+  rule: string;
+  staff_id: string | null;
+  subject: string;
+  dedupe_key: string;
+  raised_at: Date;
+  entry_seq: number | null;
+  details: Record<string, unknown>;
+  acknowledged_by: string | null;
+  acknowledged_at: Date | null;
+  acknowledgement_note: string | null;
+}
+
+export type NewAlertRow = Omit<
+  AlertRow,
+  'alert_id' | 'acknowledged_by' | 'acknowledged_at' | 'acknowledgement_note'
+>;
+
+/** Raises an alert unless one with the same rule and dedupe key exists; returns whether it was raised. */
+export async function insertAlert(db: Executor, row: NewAlertRow): Promise<boolean> {
+  const result = await db
+    .insertInto('audit_alert')
+    .values({ ...row, details: JSON.stringify(row.details) })
+    .onConflict((oc) => oc.columns(['lg_code', 'rule', 'dedupe_key']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Whether an alert of this rule about this subject was raised at or after `since`. */
+export async function alertRaisedSince(
+  db: Executor,
+  lgCode: string,
+  rule: string,
+  subject: string,
+  since: Date,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('audit_alert')
+    .select('alert_id')
+    .where('lg_code', '=', lgCode)
+    .where('rule', '=', rule)
+    .where('subject', '=', subject)
+    .where('raised_at', '>=', since)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export interface AlertFilter {
+  rule?: string | undefined;
+  staffId?: string | undefined;
+  acknowledged?: boolean | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+export async function searchAlerts(
+  db: Executor,
+  lgCode: string,
+  filter: AlertFilter,
+  page: { offset: number; limit: number },
+): Promise<{ rows: AlertRow[]; total: number }> {
+  let q = db.selectFrom('audit_alert').where('lg_code', '=', lgCode);
+  if (filter.rule !== undefined) q = q.where('rule', '=', filter.rule);
+  if (filter.staffId !== undefined) q = q.where('staff_id', '=', filter.staffId);
+  if (filter.acknowledged !== undefined) {
+    q = q.where('acknowledged_at', filter.acknowledged ? 'is not' : 'is', null);
+  }
+  if (filter.from !== undefined) q = q.where('raised_at', '>=', filter.from);
+  if (filter.to !== undefined) q = q.where('raised_at', '<', filter.to);
+  const [rows, count] = await Promise.all([
+    q
+      .selectAll()
+      .orderBy('raised_at', 'desc')
+      .orderBy('alert_id', 'desc')
+      .offset(page.offset)
+      .limit(page.limit)
+      .execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function findAlertForUpdate(
+  trx: Trx,
+  lgCode: string,
+  alertId: number,
+): Promise<AlertRow | undefined> {
+  return trx
+    .selectFrom('audit_alert')
+    .selectAll()
+    .where('lg_code', '=', lgCode)
+    .where('alert_id', '=', alertId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function markAcknowledged(
+  trx: Trx,
+  lgCode: string,
+  alertId: number,
+  by: string,
+  at: Date,
+  note: string | null,
+): Promise<AlertRow> {
+  return trx
+    .updateTable('audit_alert')
+    .set({ acknowledged_by: by, acknowledged_at: at, acknowledgement_note: note })
+    .where('lg_code', '=', lgCode)
+    .where('alert_id', '=', alertId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
