@@ -10,6 +10,7 @@ import {
   DomainError,
   PERMISSION_LABEL,
   normalizeForSearch,
+  PersonNo,
   type Actor,
   type Clock,
   type Permission,
@@ -104,6 +105,17 @@ export async function factsAbout(
     supportMeasureSubject: protectedPersons.size > 0,
     sameSurnameAndAddressAsOperator: sameSurnameAndAddress,
   };
+}
+
+/**
+ * The persons a request names (`personNo`, `personNos`), for the log entry of a refused request: only
+ * well-formed 宛名番号, never other input.
+ */
+export function targetsOf(raw: unknown): string[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  const r = raw as { personNo?: unknown; personNos?: unknown };
+  const candidates = [r.personNo, ...(Array.isArray(r.personNos) ? (r.personNos as unknown[]) : [])];
+  return candidates.filter((c): c is string => typeof c === 'string' && PersonNo.safeParse(c).success);
 }
 
 /** Writes the access-log entry of an act, in the act's own transaction. */

@@ -56,7 +56,7 @@ import {
   type ResidentStatus,
 } from './resident.js';
 import { parseInput } from './parse.js';
-import { logAccess, type AuditSettings } from './access.js';
+import { logAccess, targetsOf, type AuditSettings } from './access.js';
 
 export type { Actor };
 
@@ -172,10 +172,10 @@ export class ChangeService {
    */
   private async run<T>(
     actor: Actor,
-    changeType: string,
+    what: { changeType: string; raw?: unknown; permission?: 'change' | 'batch' },
     work: () => Promise<T>,
-    permission: 'change' | 'batch' = 'change',
   ): Promise<T> {
+    const { changeType, permission = 'change' } = what;
     try {
       requirePermission(actor, permission);
       return await work();
@@ -185,6 +185,7 @@ export class ChangeService {
           logAccess(trx, this.audit, actor, {
             function: permission === 'batch' ? 'batch' : 'change',
             outcome: 'refused',
+            targetPersons: targetsOf(what.raw),
             details: { changeType, code: e.code },
           }),
         );
@@ -198,7 +199,7 @@ export class ChangeService {
 
   /** 転入: one or more persons from another municipality or from abroad, forming or joining a household. */
   async moveIn(actor: Actor, raw: MoveInInput): Promise<ChangeResult> {
-    return this.run(actor, 'moveIn', async () => {
+    return this.run(actor, { changeType: 'moveIn', raw }, async () => {
       const input = parseInput(MoveInInput, raw);
       for (const m of input.members) {
         if (input.origin === 'domestic' && m.kind === 'japanese' && input.previousAddress.abroad) {
@@ -218,7 +219,7 @@ export class ChangeService {
 
   /** 職権記載: entry by the mayor's authority (e.g. after naturalisation or a court decision). */
   async exOfficioEntry(actor: Actor, raw: ExOfficioEntryInput): Promise<ChangeResult> {
-    return this.run(actor, 'exOfficioEntry', async () => {
+    return this.run(actor, { changeType: 'exOfficioEntry', raw }, async () => {
       const input = parseInput(ExOfficioEntryInput, raw);
       return this.enter(actor, 'exOfficioEntry', 'exOfficioEntry', input, raw);
     });
@@ -269,7 +270,7 @@ export class ChangeService {
 
   /** 出生: a child entered into an existing household at its address. */
   async birth(actor: Actor, raw: BirthInput): Promise<ChangeResult> {
-    return this.run(actor, 'birth', async () => {
+    return this.run(actor, { changeType: 'birth', raw }, async () => {
       const input = parseInput(BirthInput, raw);
       const today = this.clock.today();
       checkNotFuture(input.effectiveDate, today);
@@ -319,7 +320,7 @@ export class ChangeService {
 
   /** 転居: a move within the municipality, of the whole household or of some members. */
   async moveWithin(actor: Actor, raw: MoveWithinInput): Promise<ChangeResult> {
-    return this.run(actor, 'moveWithin', async () => {
+    return this.run(actor, { changeType: 'moveWithin', raw }, async () => {
       const input = parseInput(MoveWithinInput, raw);
       checkNotFuture(input.effectiveDate, this.clock.today());
       checkDistinct(input.personNos);
@@ -411,7 +412,7 @@ export class ChangeService {
    * move-in date the new municipality reports (`recordMoveInNotice`, `completeDueMoveOuts`).
    */
   async moveOut(actor: Actor, raw: MoveOutInput): Promise<ChangeResult> {
-    return this.run(actor, 'moveOut', async () => {
+    return this.run(actor, { changeType: 'moveOut', raw }, async () => {
       const input = parseInput(MoveOutInput, raw);
       const today = this.clock.today();
       checkNotFuture(input.notifiedOn, today, '届出日');
@@ -488,7 +489,7 @@ export class ChangeService {
    * the move-in date if that was earlier.
    */
   async recordMoveInNotice(actor: Actor, raw: MoveInNoticeInput): Promise<ChangeResult> {
-    return this.run(actor, 'recordMoveInNotice', async () => {
+    return this.run(actor, { changeType: 'recordMoveInNotice', raw }, async () => {
       const input = parseInput(MoveInNoticeInput, raw);
       checkNotFuture(input.moveInDate, this.clock.today(), '転入日');
       return this.db.transaction().execute(async (trx) => {
@@ -548,52 +549,47 @@ export class ChangeService {
 
   /** Batch: removes every pending mover whose planned date has come (runs daily and at start-up). */
   async completeDueMoveOuts(actor: Actor): Promise<ChangeResult[]> {
-    return this.run(
-      actor,
-      'completeDueMoveOuts',
-      async () => {
-        const today = this.clock.today();
-        const due = await repo.findDueMoveOuts(this.db, actor.lgCode, today);
-        const results: ChangeResult[] = [];
-        for (const personNo of due) {
-          const result = await this.db.transaction().execute(async (trx) => {
-            const p = await this.load(trx, actor, personNo, true);
-            const plan = p.record.plannedMoveOut;
-            if (p.record.status !== 'current' || !plan || plan.plannedDate > today) return undefined;
-            const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
-            return this.commit(trx, actor, {
-              changeType: 'moveOutRemoval',
-              reason,
-              effectiveDate: plan.plannedDate,
-              notifiedOn: undefined,
-              notes: undefined,
-              payload: { personNo, plannedDate: plan.plannedDate },
-              updates: [
-                {
-                  before: p,
-                  after: removed(p.record, 'movedOut', {
-                    reason,
-                    effectiveDate: plan.plannedDate,
-                    destination: plan.destination,
-                  }),
-                },
-              ],
-            });
+    return this.run(actor, { changeType: 'completeDueMoveOuts', permission: 'batch' }, async () => {
+      const today = this.clock.today();
+      const due = await repo.findDueMoveOuts(this.db, actor.lgCode, today);
+      const results: ChangeResult[] = [];
+      for (const personNo of due) {
+        const result = await this.db.transaction().execute(async (trx) => {
+          const p = await this.load(trx, actor, personNo, true);
+          const plan = p.record.plannedMoveOut;
+          if (p.record.status !== 'current' || !plan || plan.plannedDate > today) return undefined;
+          const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
+          return this.commit(trx, actor, {
+            changeType: 'moveOutRemoval',
+            reason,
+            effectiveDate: plan.plannedDate,
+            notifiedOn: undefined,
+            notes: undefined,
+            payload: { personNo, plannedDate: plan.plannedDate },
+            updates: [
+              {
+                before: p,
+                after: removed(p.record, 'movedOut', {
+                  reason,
+                  effectiveDate: plan.plannedDate,
+                  destination: plan.destination,
+                }),
+              },
+            ],
           });
-          if (result) results.push(result);
-        }
-        await this.db.transaction().execute((trx) =>
-          logAccess(trx, this.audit, actor, {
-            function: 'batch',
-            outcome: 'success',
-            targetPersons: results.flatMap((r) => r.persons.map((p) => p.personNo)),
-            details: { job: 'completeDueMoveOuts', removed: results.length },
-          }),
-        );
-        return results;
-      },
-      'batch',
-    );
+        });
+        if (result) results.push(result);
+      }
+      await this.db.transaction().execute((trx) =>
+        logAccess(trx, this.audit, actor, {
+          function: 'batch',
+          outcome: 'success',
+          targetPersons: results.flatMap((r) => r.persons.map((p) => p.personNo)),
+          details: { job: 'completeDueMoveOuts', removed: results.length },
+        }),
+      );
+      return results;
+    });
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -601,7 +597,7 @@ export class ChangeService {
 
   /** 世帯分離: some members leave to form a new household at the same address. */
   async householdSplit(actor: Actor, raw: HouseholdSplitInput): Promise<ChangeResult> {
-    return this.run(actor, 'householdSplit', async () => {
+    return this.run(actor, { changeType: 'householdSplit', raw }, async () => {
       const input = parseInput(HouseholdSplitInput, raw);
       checkNotFuture(input.effectiveDate, this.clock.today());
       const leaving = input.members.map((m) => m.personNo);
@@ -646,7 +642,7 @@ export class ChangeService {
 
   /** 世帯合併: every member of one household joins another; relationships re-set to its head. */
   async householdMerge(actor: Actor, raw: HouseholdMergeInput): Promise<ChangeResult> {
-    return this.run(actor, 'householdMerge', async () => {
+    return this.run(actor, { changeType: 'householdMerge', raw }, async () => {
       const input = parseInput(HouseholdMergeInput, raw);
       checkNotFuture(input.effectiveDate, this.clock.today());
       if (input.fromHouseholdNo === input.intoHouseholdNo) {
@@ -706,7 +702,7 @@ export class ChangeService {
 
   /** 世帯主変更: a new head; every member's relationship re-set. */
   async headChange(actor: Actor, raw: HeadChangeInput): Promise<ChangeResult> {
-    return this.run(actor, 'headChange', async () => {
+    return this.run(actor, { changeType: 'headChange', raw }, async () => {
       const input = parseInput(HeadChangeInput, raw);
       checkNotFuture(input.effectiveDate, this.clock.today());
       return this.db.transaction().execute(async (trx) => {
@@ -744,7 +740,7 @@ export class ChangeService {
 
   /** 死亡: removes the person; the household may be left without a head. */
   async death(actor: Actor, raw: DeathInput): Promise<ChangeResult> {
-    return this.run(actor, 'death', async () => {
+    return this.run(actor, { changeType: 'death', raw }, async () => {
       const input = parseInput(DeathInput, raw);
       const key = flexDateSortKey(input.deathDate);
       if (key && key > this.clock.today()) {
@@ -762,7 +758,7 @@ export class ChangeService {
 
   /** 職権消除: removal by the mayor's authority (e.g. no longer living at the address, 失踪宣告). */
   async exOfficioRemoval(actor: Actor, raw: ExOfficioRemovalInput): Promise<ChangeResult> {
-    return this.run(actor, 'exOfficioRemoval', async () => {
+    return this.run(actor, { changeType: 'exOfficioRemoval', raw }, async () => {
       const input = parseInput(ExOfficioRemovalInput, raw);
       return this.onePerson(
         actor,
@@ -780,7 +776,7 @@ export class ChangeService {
 
   /** 軽微修正 / 誤記修正 / 職権修正 of the record's items. Removed records may be corrected too. */
   async correct(actor: Actor, raw: CorrectionInput): Promise<ChangeResult> {
-    return this.run(actor, 'correct', async () => {
+    return this.run(actor, { changeType: 'correct', raw }, async () => {
       const input = parseInput(CorrectionInput, raw);
       if (Object.keys(input.patch).length === 0) {
         throw refuse('NOTHING_CHANGED', '修正する項目を入力してください。');
@@ -806,7 +802,7 @@ export class ChangeService {
 
   /** 個人番号の変更: on the person's request (leak) or ex officio. */
   async changeMyNumber(actor: Actor, raw: MyNumberChangeInput): Promise<ChangeResult> {
-    return this.run(actor, 'changeMyNumber', async () => {
+    return this.run(actor, { changeType: 'changeMyNumber', raw }, async () => {
       const input = parseInput(MyNumberChangeInput, raw);
       const reason: Reason =
         input.basis === 'request' ? 'myNumberChangeOnRequest' : 'myNumberChangeExOfficio';
@@ -822,7 +818,7 @@ export class ChangeService {
 
   /** 旧氏の記載・削除 (Japanese residents). */
   async formerSurname(actor: Actor, raw: FormerSurnameInput): Promise<ChangeResult> {
-    return this.run(actor, 'formerSurname', async () => {
+    return this.run(actor, { changeType: 'formerSurname', raw }, async () => {
       const input = parseInput(FormerSurnameInput, raw);
       const reason: Reason = input.action === 'enter' ? 'formerSurnameEntered' : 'formerSurnameDeleted';
       return this.onePerson(actor, input, raw, { changeType: 'formerSurname', reason }, (p) => {
@@ -850,7 +846,7 @@ export class ChangeService {
 
   /** 通称の記載・削除 (foreign residents); the alias history keeps every alias ever entered. */
   async alias(actor: Actor, raw: AliasInput): Promise<ChangeResult> {
-    return this.run(actor, 'alias', async () => {
+    return this.run(actor, { changeType: 'alias', raw }, async () => {
       const input = parseInput(AliasInput, raw);
       const reason: Reason = input.action === 'enter' ? 'aliasEntered' : 'aliasDeleted';
       return this.onePerson(actor, input, raw, { changeType: 'alias', reason }, (p) => {
@@ -936,7 +932,7 @@ export class ChangeService {
    * it. Refused when a later change of any of those persons builds on it (cancel that one first).
    */
   async cancel(actor: Actor, raw: CancellationInput): Promise<ChangeResult> {
-    return this.run(actor, 'cancel', async () => {
+    return this.run(actor, { changeType: 'cancel', raw }, async () => {
       const input = parseInput(CancellationInput, raw);
       const today = this.clock.today();
       return this.db.transaction().execute(async (trx) => {

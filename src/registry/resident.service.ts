@@ -20,6 +20,7 @@ import {
   MASKABLE_ITEM_NAMES,
   checkReveal,
   factsAbout,
+  targetsOf,
   logAccess,
   maskRecord,
   type AuditSettings,
@@ -273,58 +274,63 @@ export class ResidentService {
    * whether the 個人番号 was shown, before the data leaves the service.
    */
   async inquire(actor: Actor, personNoRaw: string, optionsRaw: InquiryOptions = {}): Promise<Inquiry> {
-    return this.logged(actor, 'inquiry', async (trx) => {
-      requirePermission(actor, 'inquiry');
-      const options = parseInput(InquiryOptions, optionsRaw);
-      const purpose = this.checkPurpose(options.purpose);
-      checkReveal(actor, options.reveal);
-      const personNo = parseInput(PersonNoInput, personNoRaw);
-      const current = await repo.findResident(trx, actor.lgCode, personNo);
-      if (!current) throw personNotFound();
-      const rows = await repo.listHistory(trx, actor.lgCode, personNo);
-      const record = ResidentRecord.parse(current.record);
-      const reveal = new Set(options.reveal);
-      const lock = await repo.findLock(trx, actor.lgCode, personNo, this.audit.clock.now());
-      await logAccess(trx, this.audit, actor, {
-        function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
-        purpose,
-        outcome: 'success',
-        targetPersons: [personNo],
-        myNumberAccessed: reveal.has('myNumber') && record.myNumber !== undefined,
-        details: options.reveal.length > 0 ? { revealed: options.reveal } : undefined,
-        facts: await factsAbout(trx, actor, [record], this.audit.clock.today()),
-      });
-      return {
-        personNo,
-        removed: isRemoved(record.status),
-        statusLabel: STATUS_LABEL[record.status],
-        current: maskRecord(record, reveal),
-        editLock: lock
-          ? {
-              staffId: lock.staffId,
-              expiresAt: lock.expiresAt.toISOString(),
-              mine: lock.staffId === actor.staffId,
-            }
-          : undefined,
-        history: rows.map((h) => ({
-          historySeq: h.history_seq,
-          changeId: h.change_id,
-          changeType: h.change_type,
-          kind: h.change_kind,
-          reason: h.reason,
-          reasonLabel: REASONS[h.reason as Reason]?.label ?? h.reason,
-          effectiveDate: h.effective_date,
-          processedOn: h.processed_on,
-          notifiedOn: h.notified_on ?? undefined,
-          staffId: h.staff_id,
-          terminalId: h.terminal_id,
-          notes: h.notes ?? undefined,
-          cancelsChangeId: h.cancels_change_id ?? undefined,
-          cancelledByChangeId: h.cancelled_by ?? undefined,
-          record: maskRecord(ResidentRecord.parse(h.record), reveal),
-        })),
-      };
-    });
+    return this.logged(
+      actor,
+      'inquiry',
+      async (trx) => {
+        requirePermission(actor, 'inquiry');
+        const options = parseInput(InquiryOptions, optionsRaw);
+        const purpose = this.checkPurpose(options.purpose);
+        checkReveal(actor, options.reveal);
+        const personNo = parseInput(PersonNoInput, personNoRaw);
+        const current = await repo.findResident(trx, actor.lgCode, personNo);
+        if (!current) throw personNotFound();
+        const rows = await repo.listHistory(trx, actor.lgCode, personNo);
+        const record = ResidentRecord.parse(current.record);
+        const reveal = new Set(options.reveal);
+        const lock = await repo.findLock(trx, actor.lgCode, personNo, this.audit.clock.now());
+        await logAccess(trx, this.audit, actor, {
+          function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
+          purpose,
+          outcome: 'success',
+          targetPersons: [personNo],
+          myNumberAccessed: reveal.has('myNumber') && record.myNumber !== undefined,
+          details: options.reveal.length > 0 ? { revealed: options.reveal } : undefined,
+          facts: await factsAbout(trx, actor, [record], this.audit.clock.today()),
+        });
+        return {
+          personNo,
+          removed: isRemoved(record.status),
+          statusLabel: STATUS_LABEL[record.status],
+          current: maskRecord(record, reveal),
+          editLock: lock
+            ? {
+                staffId: lock.staffId,
+                expiresAt: lock.expiresAt.toISOString(),
+                mine: lock.staffId === actor.staffId,
+              }
+            : undefined,
+          history: rows.map((h) => ({
+            historySeq: h.history_seq,
+            changeId: h.change_id,
+            changeType: h.change_type,
+            kind: h.change_kind,
+            reason: h.reason,
+            reasonLabel: REASONS[h.reason as Reason]?.label ?? h.reason,
+            effectiveDate: h.effective_date,
+            processedOn: h.processed_on,
+            notifiedOn: h.notified_on ?? undefined,
+            staffId: h.staff_id,
+            terminalId: h.terminal_id,
+            notes: h.notes ?? undefined,
+            cancelsChangeId: h.cancels_change_id ?? undefined,
+            cancelledByChangeId: h.cancelled_by ?? undefined,
+            record: maskRecord(ResidentRecord.parse(h.record), reveal),
+          })),
+        };
+      },
+      personNoRaw,
+    );
   }
 
   /** The household: its head, current members in order, and members who left or were removed. */
@@ -414,61 +420,66 @@ export class ResidentService {
     personNoRaw: string,
     optionsRaw: InquiryOptions = {},
   ): Promise<MoveOutCertificateData> {
-    return this.logged(actor, 'inquiry', async (trx) => {
-      requirePermission(actor, 'inquiry');
-      const options = parseInput(InquiryOptions, optionsRaw);
-      const purpose = this.checkPurpose(options.purpose);
-      checkReveal(actor, options.reveal);
-      const personNo = parseInput(PersonNoInput, personNoRaw);
-      const row = await repo.findResident(trx, actor.lgCode, personNo);
-      if (!row) throw personNotFound();
-      const r = ResidentRecord.parse(row.record);
-      const planned = r.plannedMoveOut;
-      const removal = r.status === 'movedOut' ? r.removal : undefined;
-      const destination = planned?.destination ?? removal?.destination;
-      const plannedDate = planned?.plannedDate ?? removal?.effectiveDate;
-      if (!destination || !plannedDate) {
-        throw new NotFoundError(
-          'NO_MOVE_OUT',
-          'この方には転出の届出がありません。転出証明書は作成できません。',
-        );
-      }
-      const head = (await repo.findHouseholdAllMembers(trx, actor.lgCode, r.householdNo))
-        .map((m) => ResidentRecord.parse(m.record))
-        .find((m) => m.relationship === '世帯主' && (m.status === 'current' || m.personNo === r.personNo));
-      const reveal = new Set(options.reveal);
-      const shown = maskRecord(r, reveal);
-      await logAccess(trx, this.audit, actor, {
-        function: 'inquiry',
-        purpose,
-        outcome: 'success',
-        targetPersons: [personNo],
-        myNumberAccessed: shown.myNumber !== undefined,
-        details: {
-          view: 'moveOutCertificate',
-          ...(options.reveal.length > 0 ? { revealed: options.reveal } : {}),
-        },
-        facts: await factsAbout(trx, actor, [r], this.audit.clock.today()),
-      });
-      return {
-        personNo: r.personNo,
-        name: displayName(r),
-        reading: displayReading(r),
-        birthDate: r.birthDate,
-        sex: r.sex,
-        householdHead: head ? displayName(head) : undefined,
-        relationship: r.relationship,
-        address: formatAddress(r.address),
-        destination,
-        plannedDate,
-        notifiedOn: planned?.notifiedOn ?? r.notifiedOn,
-        honseki: shown.honseki,
-        residentCode: shown.residentCode,
-        myNumber: shown.myNumber,
-        foreign: shown.foreign,
-        masked: shown.masked,
-      };
-    });
+    return this.logged(
+      actor,
+      'inquiry',
+      async (trx) => {
+        requirePermission(actor, 'inquiry');
+        const options = parseInput(InquiryOptions, optionsRaw);
+        const purpose = this.checkPurpose(options.purpose);
+        checkReveal(actor, options.reveal);
+        const personNo = parseInput(PersonNoInput, personNoRaw);
+        const row = await repo.findResident(trx, actor.lgCode, personNo);
+        if (!row) throw personNotFound();
+        const r = ResidentRecord.parse(row.record);
+        const planned = r.plannedMoveOut;
+        const removal = r.status === 'movedOut' ? r.removal : undefined;
+        const destination = planned?.destination ?? removal?.destination;
+        const plannedDate = planned?.plannedDate ?? removal?.effectiveDate;
+        if (!destination || !plannedDate) {
+          throw new NotFoundError(
+            'NO_MOVE_OUT',
+            'この方には転出の届出がありません。転出証明書は作成できません。',
+          );
+        }
+        const head = (await repo.findHouseholdAllMembers(trx, actor.lgCode, r.householdNo))
+          .map((m) => ResidentRecord.parse(m.record))
+          .find((m) => m.relationship === '世帯主' && (m.status === 'current' || m.personNo === r.personNo));
+        const reveal = new Set(options.reveal);
+        const shown = maskRecord(r, reveal);
+        await logAccess(trx, this.audit, actor, {
+          function: 'inquiry',
+          purpose,
+          outcome: 'success',
+          targetPersons: [personNo],
+          myNumberAccessed: shown.myNumber !== undefined,
+          details: {
+            view: 'moveOutCertificate',
+            ...(options.reveal.length > 0 ? { revealed: options.reveal } : {}),
+          },
+          facts: await factsAbout(trx, actor, [r], this.audit.clock.today()),
+        });
+        return {
+          personNo: r.personNo,
+          name: displayName(r),
+          reading: displayReading(r),
+          birthDate: r.birthDate,
+          sex: r.sex,
+          householdHead: head ? displayName(head) : undefined,
+          relationship: r.relationship,
+          address: formatAddress(r.address),
+          destination,
+          plannedDate,
+          notifiedOn: planned?.notifiedOn ?? r.notifiedOn,
+          honseki: shown.honseki,
+          residentCode: shown.residentCode,
+          myNumber: shown.myNumber,
+          foreign: shown.foreign,
+          masked: shown.masked,
+        };
+      },
+      personNoRaw,
+    );
   }
 
   /**
@@ -524,6 +535,7 @@ export class ResidentService {
     actor: Actor,
     fn: 'inquiry' | 'search',
     work: (trx: repo.Trx) => Promise<T>,
+    target?: string,
   ): Promise<T> {
     try {
       return await this.db.transaction().execute(work);
@@ -533,6 +545,7 @@ export class ResidentService {
           logAccess(trx, this.audit, actor, {
             function: fn,
             outcome: 'refused',
+            targetPersons: targetsOf({ personNo: target }),
             details: { code: e.code },
           }),
         );

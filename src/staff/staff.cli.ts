@@ -10,9 +10,9 @@ import type { DatabaseHandle } from '../db/index.js';
 import { ConfigError } from '../config.js';
 import { systemActor, systemClock, type Permission } from '../shared/index.js';
 import { totpCode } from './credentials.js';
-import { findStaffByLogin } from './staff.repository.js';
+import { DEMO_ACCOUNTS } from './demo-staff.js';
 import { StaffService } from './staff.service.js';
-import { LgCode, LoginName } from './staff.js';
+import { LgCode } from './staff.js';
 
 export interface StaffCliDeps {
   loadConfig: () => Config;
@@ -125,18 +125,15 @@ export function registerStaffCommands(program: Command, deps: StaffCliDeps): voi
     .command('otp')
     .description('print the current TOTP code of an account (demo accounts; refused in production)')
     .requiredOption('--login <name>', 'login name')
-    .option('--lg <code>', 'municipality code (default: JUMIN_LG_CODE)')
-    .action(async (opts: { login: string; lg?: string }) => {
+    .action((opts: { login: string }) => {
       const config = deps.loadConfig();
       if (config.env === 'production') {
         throw new ConfigError('staff otp is refused when NODE_ENV=production: use the authenticator app');
       }
-      const lgCode = lgCodeOf(config, opts.lg);
-      const loginName = LoginName.safeParse(opts.login);
-      const row = await withDatabase(deps, config, (h) =>
-        loginName.success ? findStaffByLogin(h.db, lgCode, loginName.data) : Promise.resolve(undefined),
-      );
-      if (!row) throw new ConfigError('no such account');
-      console.log(totpCode(row.totp_secret, systemClock.now()));
+      // Demo secrets are fixed and documented, so no database is opened: the embedded database belongs to
+      // the running server alone (PGlite is one process), and this may run beside it.
+      const account = DEMO_ACCOUNTS.find((a) => a.loginName === opts.login);
+      if (!account) throw new ConfigError('staff otp prints codes of the demo accounts only');
+      console.log(totpCode(account.totpSecret, systemClock.now()));
     });
 }
