@@ -33,6 +33,20 @@ const Env = z.object({
   JUMIN_ALERT_MASS_SEARCH_FACTOR: z.coerce.number().min(1).default(3),
   JUMIN_ALERT_MASS_SEARCH_MINIMUM: z.coerce.number().int().min(1).default(30),
   JUMIN_ALERT_IDLE_SEARCH_MINUTES: z.coerce.number().int().min(1).default(30),
+  /** 32-byte key (base64 in a file, outside the database) encrypting support-measure details until issue 6. */
+  JUMIN_DATA_KEY_FILE: z.string().optional(),
+  /** Minutes a temporary release of a suppression lasts before it reverts by itself. */
+  JUMIN_SUPPRESSION_RELEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  /** The certifying officer's title and name on certificates (市区町村長名). */
+  JUMIN_MAYOR_TITLE: z.string().default('架空市長　見本　一郎'),
+  /** A PNG of the mayor's seal (職印); a drawn demo seal when unset. */
+  JUMIN_SEAL_IMAGE: z.string().optional(),
+  /** Fees in yen per certificate type, e.g. residentCopy=300,itemCertificate=300. */
+  JUMIN_FEES: z
+    .string()
+    .default('residentCopy=300,removedRecordCopy=300,itemCertificate=300,moveOutCertificate=0'),
+  /** A TrueType/OpenType font for certificates; IPAmj明朝 when installed, else the bundled npm font. */
+  JUMIN_CERTIFICATE_FONT: z.string().optional(),
   JUMIN_EDIT_LOCK_MINUTES: z.coerce.number().int().min(1).max(240).default(15),
   /** Purposes a staff member chooses from before opening a record, separated by commas. */
   JUMIN_INQUIRY_PURPOSES: z
@@ -68,6 +82,14 @@ export interface Config {
   };
   readonly inquiryPurposes: readonly string[];
   readonly editLockMinutes: number;
+  readonly keys: { readonly dataKeyFile: string };
+  readonly suppressionReleaseMinutes: number;
+  readonly certificates: {
+    readonly mayorTitle: string;
+    readonly sealImage: string | undefined;
+    readonly fees: Readonly<Record<string, number>>;
+    readonly font: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -75,6 +97,17 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+function parseFees(text: string): Record<string, number> {
+  const fees: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const [type, yen] = part.split('=').map((x) => x.trim());
+    if (!type || yen === undefined || !/^\d+$/.test(yen))
+      throw new ConfigError('invalid configuration: JUMIN_FEES');
+    fees[type] = Number(yen);
+  }
+  return fees;
 }
 
 function minutesOf(hhmm: string): number {
@@ -125,12 +158,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleSearchMinutes: e.JUMIN_ALERT_IDLE_SEARCH_MINUTES,
     },
     editLockMinutes: e.JUMIN_EDIT_LOCK_MINUTES,
+    keys: {
+      dataKeyFile: path.resolve(e.JUMIN_DATA_KEY_FILE ?? path.join(e.JUMIN_DATA_DIR, 'keys', 'data.key')),
+    },
+    suppressionReleaseMinutes: e.JUMIN_SUPPRESSION_RELEASE_MINUTES,
+    certificates: {
+      mayorTitle: e.JUMIN_MAYOR_TITLE,
+      sealImage: e.JUMIN_SEAL_IMAGE ? path.resolve(e.JUMIN_SEAL_IMAGE) : undefined,
+      fees: Object.freeze(parseFees(e.JUMIN_FEES)),
+      font: e.JUMIN_CERTIFICATE_FONT ? path.resolve(e.JUMIN_CERTIFICATE_FONT) : undefined,
+    },
     inquiryPurposes: Object.freeze(
       e.JUMIN_INQUIRY_PURPOSES.split(',')
         .map((p) => p.trim())
         .filter(Boolean),
     ),
   };
+  if (production && !e.JUMIN_DATA_KEY_FILE) {
+    throw new ConfigError(
+      'NODE_ENV=production requires JUMIN_DATA_KEY_FILE: the data key is set up by the operator',
+    );
+  }
   if (production && !e.JUMIN_AUDIT_KEY_FILE) {
     throw new ConfigError(
       'NODE_ENV=production requires JUMIN_AUDIT_KEY_FILE: the audit signing key is set up by the operator',

@@ -3,6 +3,12 @@ export { ChangeService, type Actor, type ChangeResult } from './change.service.j
 export { ResidentService, type Inquiry, type HouseholdView, type SearchResult } from './resident.service.js';
 export { registryRoutes } from './resident.routes.js';
 export { ensureMunicipality, findMunicipalityName, countResidents } from './resident.repository.js';
-export { ResidentRecord, displayName, formatAddress } from './resident.js';
+export { ResidentRecord, displayName, displayReading, formatAddress, STATUS_LABEL } from './resident.js';
+export {
+  loadCertificateSource,
+  type CertificateSource,
+  type CertificateSubject,
+  type SubjectHistoryEntry,
+} from './record-source.js';
 export { REASONS } from './change.js';
 export { issuesToError } from './parse.js';
