@@ -2,6 +2,7 @@
  * The register through its HTTP API: the life of one family, step by step, with the current records and
  * histories checked after each step; plus the API's error shape and its OpenAPI document.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: TEST_LG_CODE });
   const auditKey = loadOrCreateAuditKey(path.join(keyDir, 'audit.pem'), { create: true });
-  app = await buildApp({ config, db: handle.db, clock, auditKey });
+  app = await buildApp({ config, db: handle.db, clock, auditKey, dataKey: randomBytes(32) });
   account = await createAccount(handle.db, config, clock, [...PERMISSIONS]);
   staffId = account.staffId;
   session = await signIn(app, clock, account, { 'x-terminal-id': 'COUNTER-3' });

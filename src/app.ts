@@ -12,8 +12,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { auditRoutes, loadOrCreateAuditKey, type AuditKey } from './audit/index.js';
+import { CERTIFICATE_ERROR_STATUS, certificateRoutes } from './certificates/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import { PROTECTION_ERROR_STATUS, loadOrCreateDataKey, protectionRoutes } from './protection/index.js';
 import { ChangeService, ResidentService, issuesToError, registryRoutes } from './registry/index.js';
 import { DomainError, NotFoundError, systemClock, type Clock } from './shared/index.js';
 import { STAFF_ERROR_STATUS, actorOf, authPlugin, authRoutes, staffRoutes } from './staff/index.js';
@@ -25,11 +27,15 @@ export interface AppDeps {
   logger?: boolean | object;
   /** The access-log signing key; loaded from `config.audit.keyFile` when not given. */
   auditKey?: AuditKey;
+  /** The key encrypting support-measure details; loaded from `config.keys.dataKeyFile` when not given. */
+  dataKey?: Buffer;
 }
 
 /** Domain error codes that are not plain 422 refusals. One table, nowhere else. */
 const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   ...STAFF_ERROR_STATUS,
+  ...PROTECTION_ERROR_STATUS,
+  ...CERTIFICATE_ERROR_STATUS,
   INVALID_REQUEST: 400,
   PURPOSE_REQUIRED: 400,
   FORBIDDEN_ITEM: 403,
@@ -53,6 +59,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const auditKey =
     deps.auditKey ?? loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
+  const dataKey =
+    deps.dataKey ?? loadOrCreateDataKey(config.keys.dataKeyFile, { create: config.env !== 'production' });
   const app = Fastify({
     logger: deps.logger ?? false,
     // Request logs would carry query strings, which may hold names or numbers: none are written.
@@ -128,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(staffRoutes, { db, config, clock });
       await api.register(registryRoutes, { changes, residents, actorOf });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
+      await api.register(protectionRoutes, { db, clock, config, actorOf, dataKey });
+      await api.register(certificateRoutes, { db, clock, config, actorOf });
       api.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, () =>
         app.swagger(),
       );

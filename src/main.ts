@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import pino from 'pino';
 import { buildApp } from './app.js';
+import { loadOrCreateDataKey, raiseSupportMeasureAlerts } from './protection/index.js';
 import {
   evaluatePeriodicRules,
   loadOrCreateAuditKey,
@@ -21,6 +22,8 @@ import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
 const DEMO_MUNICIPALITY_NAME = '架空市';
 /** How often rules that need time to pass (searches not followed by any transaction) are evaluated. */
 const PERIODIC_RULES_MS = 5 * 60_000;
+/** How often support measures near or past their end raise alerts. */
+const SUPPORT_MEASURE_ALERTS_MS = 6 * 60 * 60_000;
 /** How often planned move-outs whose date has come are completed. */
 const DUE_MOVE_OUTS_MS = 60 * 60_000;
 
@@ -66,7 +69,14 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   };
   await completeDueMoveOuts();
 
-  const app = await buildApp({ config, db: handle.db, auditKey: key, logger: { level: config.logLevel } });
+  const dataKey = loadOrCreateDataKey(config.keys.dataKeyFile, { create: config.env !== 'production' });
+  const app = await buildApp({
+    config,
+    db: handle.db,
+    auditKey: key,
+    dataKey,
+    logger: { level: config.logLevel },
+  });
   // Errors of background work are logged by name only: their messages may carry data.
   const onError = (what: string) => (e: unknown) =>
     log.error({ err: { name: e instanceof Error ? e.name : 'unknown' } }, `${what} failed`);
@@ -85,6 +95,12 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
       }).catch(onError('periodic monitoring'));
     }, PERIODIC_RULES_MS),
     setInterval(() => void completeDueMoveOuts().catch(onError('move-out completion')), DUE_MOVE_OUTS_MS),
+    setInterval(() => {
+      raiseSupportMeasureAlerts(handle.db, config.lgCode, {
+        clock: systemClock,
+        monitoring: config.monitoring,
+      }).catch(onError('support-measure alerts'));
+    }, SUPPORT_MEASURE_ALERTS_MS),
   ];
   for (const t of timers) t.unref();
 

@@ -29,6 +29,8 @@ export const AUDIT_FUNCTIONS = [
   'auditSearch',
   'alertAcknowledged',
   'checkpoint',
+  'suppression',
+  'supportMeasure',
 ] as const;
 export const AuditFunction = z.enum(AUDIT_FUNCTIONS);
 export type AuditFunction = z.infer<typeof AuditFunction>;

@@ -44,6 +44,7 @@ export {
   AlertRule,
   evaluatePeriodicRules,
   offHoursReason,
+  raiseAlert,
   type EntryFacts,
 } from './monitoring.js';
 export { acknowledgeAlert, listAlerts, AlertQuery, AlertView, AlertPage } from './alert.service.js';

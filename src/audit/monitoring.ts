@@ -28,6 +28,8 @@ export const ALERT_RULES = [
   'supportMeasureSubject',
   'sameSurnameAndAddress',
   'searchWithoutTransaction',
+  'supportMeasureEnding',
+  'supportMeasureEnded',
 ] as const;
 export const AlertRule = z.enum(ALERT_RULES);
 export type AlertRule = z.infer<typeof AlertRule>;
@@ -39,6 +41,8 @@ export const ALERT_RULE_LABEL: Readonly<Record<AlertRule, string>> = {
   supportMeasureSubject: '支援措置対象者の記録の参照',
   sameSurnameAndAddress: '操作者と同じ氏・住所の記録の参照',
   searchWithoutTransaction: '事務処理を伴わない検索',
+  supportMeasureEnding: '支援措置の期間終了が近い',
+  supportMeasureEnded: '支援措置の期間が延長されないまま終了',
 };
 
 export interface EntryFacts {
@@ -288,4 +292,32 @@ export async function evaluatePeriodicRules(
     }
   }
   return { raised };
+}
+
+/**
+ * Raises an alert found by another module's periodic job (e.g. support-measure deadlines), unless one with
+ * the same rule and dedupe key exists; returns whether it was raised. Details: ids, dates and counts only.
+ */
+export async function raiseAlert(
+  db: Executor,
+  alert: {
+    lgCode: string;
+    rule: AlertRule;
+    subject: string;
+    dedupeKey: string;
+    raisedAt: Date;
+    details: Record<string, unknown>;
+    staffId?: string | null;
+  },
+): Promise<boolean> {
+  return insertAlert(db, {
+    lg_code: alert.lgCode,
+    rule: alert.rule,
+    staff_id: alert.staffId ?? null,
+    subject: alert.subject,
+    dedupe_key: alert.dedupeKey,
+    raised_at: alert.raisedAt,
+    entry_seq: null,
+    details: alert.details,
+  });
 }

@@ -8,6 +8,8 @@ import * as m0002 from './migrations/0002_staff.js';
 import * as m0003 from './migrations/0003_audit.js';
 import * as m0004 from './migrations/0004_edit_lock.js';
 import * as m0005 from './migrations/0005_support_measure.js';
+import * as m0006 from './migrations/0006_protection.js';
+import * as m0007 from './migrations/0007_certificates.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
@@ -15,6 +17,8 @@ const migrations: Record<string, Migration> = {
   '0003_audit': m0003,
   '0004_edit_lock': m0004,
   '0005_support_measure': m0005,
+  '0006_protection': m0006,
+  '0007_certificates': m0007,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables

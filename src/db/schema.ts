@@ -104,7 +104,7 @@ export interface SupportMeasureTable {
   lg_code: string;
   measure_id: Generated<number>;
   person_no: string;
-  status: 'provisional' | 'active' | 'ended';
+  status: 'provisional' | 'active' | 'rejected' | 'ended' | 'transferred';
   starts_on: DateColumn;
   ends_on: DateColumn;
   created_at: Timestamp;
@@ -217,4 +217,142 @@ export interface StaffSessionTable {
   expires_at: Timestamp;
   ended_at: Timestamp | null;
   end_reason: string | null;
+}
+
+// ── protection (抑止・支援措置), migration 0006 ──────────────────────────────────────────────────────────
+
+/** Insert-only. `reason` is AES-256-GCM ciphertext (src/protection/crypto.ts). */
+export interface SuppressionTable {
+  lg_code: string;
+  suppression_id: number;
+  person_no: string | null;
+  household_no: string | null;
+  process: 'change' | 'certificate' | 'inquiry';
+  level: 'error' | 'alert';
+  starts_on: DateColumn;
+  ends_on: DateColumn | null;
+  reason: Buffer;
+  set_by: string;
+  set_at: Timestamp;
+}
+
+/** Insert-only: a release ('release') or a temporary release lapsing at `until` ('temporary'). */
+export interface SuppressionReleaseTable {
+  lg_code: string;
+  release_id: number;
+  suppression_id: number;
+  kind: 'release' | 'temporary';
+  until: Timestamp | null;
+  reason: Buffer;
+  released_by: string;
+  released_at: Timestamp;
+}
+
+/** Columns migration 0006 adds to support_measure (merged into SupportMeasureTable below). */
+export interface SupportMeasureTable {
+  applied_on: ColumnType<DateColumn | null, DateColumn | null | undefined, DateColumn | null>;
+  decided_on: ColumnType<DateColumn | null, DateColumn | null | undefined, DateColumn | null>;
+  closed_on: ColumnType<DateColumn | null, DateColumn | null | undefined, DateColumn | null>;
+  transferred_to: ColumnType<string | null, string | null | undefined, string | null>;
+  blocked_services: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface SupportMeasureProtectedTable {
+  lg_code: string;
+  measure_id: number;
+  person_no: string;
+}
+
+/** Both columns are AES-256-GCM ciphertext bound to (lg_code, table, column, measure_id). */
+export interface SupportMeasureDetailTable {
+  lg_code: string;
+  measure_id: number;
+  perpetrator: Buffer;
+  case_details: Buffer;
+}
+
+export interface SupportMeasureEventTable {
+  lg_code: string;
+  event_id: Generated<number>;
+  measure_id: number;
+  kind: 'applied' | 'decided' | 'rejected' | 'extended' | 'terminated' | 'transferred' | 'caseReleased';
+  on_date: DateColumn;
+  starts_on: DateColumn | null;
+  ends_on: DateColumn | null;
+  transferred_to: string | null;
+  staff_id: string;
+  terminal_id: string;
+  recorded_at: Timestamp;
+}
+
+export interface SupportMeasureCaseReleaseTable {
+  lg_code: string;
+  release_id: number;
+  measure_id: number;
+  reason: Buffer;
+  released_by: string;
+  released_at: Timestamp;
+  used_at: Timestamp | null;
+  issuance_ref: string | null;
+}
+
+// Declaration merging: the protection tables join the Database interface above.
+export interface Database {
+  suppression: SuppressionTable;
+  suppression_release: SuppressionReleaseTable;
+  support_measure_protected: SupportMeasureProtectedTable;
+  support_measure_detail: SupportMeasureDetailTable;
+  support_measure_event: SupportMeasureEventTable;
+  support_measure_case_release: SupportMeasureCaseReleaseTable;
+}
+
+// ── certificates (証明書), migration 0007 ─────────────────────────────────────────────────────────────
+
+export interface CertificateCounterTable {
+  lg_code: string;
+  issued_on: DateColumn;
+  last_serial: number;
+}
+
+/** `jumin_append_only`: an issuance is never changed; voiding appends an IssuanceDisposal. */
+export interface IssuanceTable {
+  lg_code: string;
+  issuance_id: Generated<number>;
+  issued_at: Timestamp;
+  issued_on: DateColumn;
+  serial: number;
+  issue_number: string;
+  place: string;
+  terminal_id: string;
+  printer_id: string;
+  staff_id: string;
+  certificate_type: string;
+  requester_type: string;
+  requester: JSONColumnType<Record<string, unknown>>;
+  household_no: string;
+  subject_persons: ColumnType<string[], string[], never>;
+  items: ColumnType<string[], string[], never>;
+  with_history: boolean;
+  sheets: number;
+  fee: number;
+  official: boolean;
+  my_number_printed: boolean;
+}
+
+/** `jumin_append_only`. */
+export interface IssuanceDisposalTable {
+  lg_code: string;
+  disposal_id: Generated<number>;
+  issuance_id: number;
+  disposed_at: Timestamp;
+  staff_id: string;
+  terminal_id: string;
+  reason: string;
+}
+
+// Declaration merging: the certificate tables join the Database interface above.
+export interface Database {
+  certificate_counter: CertificateCounterTable;
+  issuance: IssuanceTable;
+  issuance_disposal: IssuanceDisposalTable;
 }

@@ -55,6 +55,7 @@ import {
   type PreviousAddress,
   type ResidentStatus,
 } from './resident.js';
+import { checkSuppression } from '../protection/index.js';
 import { parseInput } from './parse.js';
 import { logAccess, targetsOf, type AuditSettings } from './access.js';
 
@@ -91,6 +92,8 @@ interface ChangeDraft {
   updates: Update[];
   /** Households whose current members must have exactly one head after the change. */
   headRequired?: Iterable<string>;
+  /** Batch completion of a move-out already entered is not a clerk's change entry: suppression is not asked. */
+  skipSuppression?: boolean;
 }
 
 /** Items sent to Juki-net as 本人確認情報 when any of them changes. */
@@ -561,6 +564,7 @@ export class ChangeService {
           const reason: Reason = plan.destination.abroad ? 'moveOutAbroad' : 'domesticMoveOut';
           return this.commit(trx, actor, {
             changeType: 'moveOutRemoval',
+            skipSuppression: true,
             reason,
             effectiveDate: plan.plannedDate,
             notifiedOn: undefined,
@@ -1021,6 +1025,22 @@ export class ChangeService {
     }
     // A commit ends the staff member's own edit locks on these persons.
     await repo.releaseLocks(trx, actor.lgCode, personNos, actor.staffId);
+    const confirmedSuppressions = d.skipSuppression
+      ? []
+      : await checkSuppression(
+          trx,
+          actor.lgCode,
+          {
+            process: 'change',
+            personNos: records.filter((r) => r.before).map((r) => r.after.personNo),
+            householdNos: [
+              ...new Set(records.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
+            ].filter((h): h is HouseholdNo => h !== undefined),
+            confirmed: (d.payload as { confirmSuppression?: unknown }).confirmSuppression === true,
+          },
+          now,
+          this.clock.today(),
+        );
     const changeId = await repo.insertChange(trx, {
       lgCode: actor.lgCode,
       changeType: d.changeType,
@@ -1084,7 +1104,14 @@ export class ChangeService {
       myNumberAccessed: records.some(
         (r) => r.after.myNumber !== undefined && r.after.myNumber !== r.before?.record.myNumber,
       ),
-      details: { changeId, changeType: d.changeType, reason: d.reason },
+      details: {
+        changeId,
+        changeType: d.changeType,
+        reason: d.reason,
+        ...(confirmedSuppressions.length > 0
+          ? { confirmedSuppressions: confirmedSuppressions.map((h) => h.suppressionId) }
+          : {}),
+      },
     });
     return {
       changeId,

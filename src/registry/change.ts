@@ -72,6 +72,8 @@ const ChangeCommon = {
   /** 届出日: absent for ex-officio changes. */
   notifiedOn: DateInput.optional(),
   notes: z.string().max(1000).optional(),
+  /** The clerk saw the alert-level suppressions (抑止) on these persons and goes on. */
+  confirmSuppression: z.boolean().optional(),
 };
 
 /** A person entering the register (move-in, birth, ex-officio entry). */
@@ -153,6 +155,7 @@ export type MoveWithinInput = z.input<typeof MoveWithinInput>;
 
 export const MoveOutInput = z.object({
   notes: z.string().max(1000).optional(),
+  confirmSuppression: z.boolean().optional(),
   notifiedOn: DateInput,
   /** 転出予定日: may be in the future; the removal takes effect on it (or on the move-in date, if earlier). */
   plannedDate: DateInput,
@@ -168,6 +171,7 @@ export const MoveInNoticeInput = z.object({
   personNo: PersonNoInput,
   moveInDate: DateInput,
   notes: z.string().max(1000).optional(),
+  confirmSuppression: z.boolean().optional(),
 });
 export type MoveInNoticeInput = z.input<typeof MoveInNoticeInput>;
 
@@ -275,6 +279,7 @@ export type AliasInput = z.input<typeof AliasInput>;
 
 export const CancellationInput = z.object({
   changeId: z.coerce.number().int().positive(),
+  confirmSuppression: z.boolean().optional(),
   notes: z.string().max(1000).optional(),
   notifiedOn: DateInput.optional(),
 });

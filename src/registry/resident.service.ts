@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { protectCriteria } from '../audit/index.js';
+import { checkSuppression, suppressionsByPerson, type SuppressionHit } from '../protection/index.js';
 import type { Db } from '../db/index.js';
 import {
   DomainError,
@@ -69,6 +70,8 @@ export interface Inquiry {
   removed: boolean;
   statusLabel: string;
   current: RecordView;
+  /** Suppressions (抑止) in force on this person or their household, for every process. */
+  suppressions: SuppressionHit[];
   /** Who is editing this person now, if anyone: others may only read. */
   editLock: { staffId: string; expiresAt: string; mine: boolean } | undefined;
   history: HistoryEntry[];
@@ -129,6 +132,8 @@ export interface SearchHit {
   statusLabel: string;
   /** A removed record (除票): marked in results. */
   removed: boolean;
+  /** Suppressions (抑止) in force, marked in results. */
+  suppressions: Array<Pick<SuppressionHit, 'process' | 'level'>>;
   plannedMoveOut: string | undefined;
 }
 
@@ -178,8 +183,9 @@ function memberOf(row: repo.ResidentRow): HouseholdMember {
   };
 }
 
-function hitOf(r: ResidentRecord): SearchHit {
+function hitOf(r: ResidentRecord, suppressions: readonly SuppressionHit[]): SearchHit {
   return {
+    suppressions: suppressions.map((x) => ({ process: x.process, level: x.level })),
     personNo: r.personNo,
     householdNo: r.householdNo,
     name: displayName(r),
@@ -221,6 +227,10 @@ function birthRange(text: string): { from: string; to: string } {
 /** How an inquiry is asked: the purpose (from the configured list) and any hidden items to reveal. */
 export const InquiryOptions = z.object({
   purpose: z.string().trim().min(1).max(100).optional(),
+  /** The clerk saw the alert-level inquiry suppressions (抑止) and goes on. */
+  confirmSuppression: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .optional(),
   reveal: z
     .union([z.array(z.enum(MASKABLE_ITEM_NAMES as [MaskableItem, ...MaskableItem[]])), z.string()])
     .optional()
@@ -287,22 +297,45 @@ export class ResidentService {
         if (!current) throw personNotFound();
         const rows = await repo.listHistory(trx, actor.lgCode, personNo);
         const record = ResidentRecord.parse(current.record);
+        const now = this.audit.clock.now();
+        const today = this.audit.clock.today();
+        const confirmedSuppressions = await checkSuppression(
+          trx,
+          actor.lgCode,
+          {
+            process: 'inquiry',
+            personNos: [personNo],
+            householdNos: [record.householdNo],
+            confirmed: options.confirmSuppression,
+          },
+          now,
+          today,
+        );
+        const person = { personNo, householdNo: record.householdNo };
+        const suppressions =
+          (await suppressionsByPerson(trx, actor.lgCode, [person], now, today)).get(personNo) ?? [];
         const reveal = new Set(options.reveal);
-        const lock = await repo.findLock(trx, actor.lgCode, personNo, this.audit.clock.now());
+        const lock = await repo.findLock(trx, actor.lgCode, personNo, now);
         await logAccess(trx, this.audit, actor, {
           function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
           purpose,
           outcome: 'success',
           targetPersons: [personNo],
           myNumberAccessed: reveal.has('myNumber') && record.myNumber !== undefined,
-          details: options.reveal.length > 0 ? { revealed: options.reveal } : undefined,
-          facts: await factsAbout(trx, actor, [record], this.audit.clock.today()),
+          details: {
+            ...(options.reveal.length > 0 ? { revealed: options.reveal } : {}),
+            ...(confirmedSuppressions.length > 0
+              ? { confirmedSuppressions: confirmedSuppressions.map((h) => h.suppressionId) }
+              : {}),
+          },
+          facts: await factsAbout(trx, actor, [record], today),
         });
         return {
           personNo,
           removed: isRemoved(record.status),
           statusLabel: STATUS_LABEL[record.status],
           current: maskRecord(record, reveal),
+          suppressions,
           editLock: lock
             ? {
                 staffId: lock.staffId,
@@ -410,7 +443,19 @@ export class ResidentService {
         details: { total },
         facts: await factsAbout(trx, actor, records, this.audit.clock.today()),
       });
-      return { total, page: c.page, pageSize: c.pageSize, hits: records.map(hitOf) };
+      const suppressions = await suppressionsByPerson(
+        trx,
+        actor.lgCode,
+        records.map((r) => ({ personNo: r.personNo, householdNo: r.householdNo })),
+        this.audit.clock.now(),
+        this.audit.clock.today(),
+      );
+      return {
+        total,
+        page: c.page,
+        pageSize: c.pageSize,
+        hits: records.map((r) => hitOf(r, suppressions.get(r.personNo) ?? [])),
+      };
     });
   }
 

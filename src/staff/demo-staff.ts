@@ -57,7 +57,13 @@ export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
     familyName: '支援',
     password: 'Kakuu-Shien-2026',
     totpSecret: 'NJ2W22LOFVSGK3LPFVXWMZTJMNSXELLU',
-    permissions: ['inquiry', 'supportMeasure', 'suppression'],
+    permissions: [
+      'inquiry',
+      'supportMeasure',
+      'suppression',
+      'suppressionRelease',
+      'suppressionTemporaryRelease',
+    ],
   },
   {
     loginName: 'auditor',
