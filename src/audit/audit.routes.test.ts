@@ -4,11 +4,12 @@
  * kept apart.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { configureHttp } from '../http.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
-import { DomainError, NotFoundError, PERMISSIONS, type Actor, type Permission } from '../shared/index.js';
+import { PERMISSIONS, type Actor, type Permission } from '../shared/index.js';
 import { auditRoutes } from './audit.routes.js';
 import { MONITORING, append, auditContext, entry, newMunicipality, testAuditKey } from './testing.js';
 
@@ -34,20 +35,13 @@ beforeAll(async () => {
   lgA = await newMunicipality(handle.db);
   lgB = await newMunicipality(handle.db);
   app = Fastify().withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRoute', (route) => {
     routePermissions.set(
       `${route.method as string} ${route.url}`,
       (route.config as { permission?: unknown })?.permission,
     );
   });
-  app.setErrorHandler((error, _request, reply) => {
-    if (error instanceof NotFoundError) return reply.code(404).send({ code: error.code });
-    if (error instanceof DomainError)
-      return reply.code(error.code === 'FORBIDDEN' ? 403 : 422).send({ code: error.code });
-    return reply.code((error as { statusCode?: number }).statusCode ?? 500).send({ code: 'ERROR' });
-  });
+  configureHttp(app);
   await app.register(auditRoutes, {
     prefix: '/api',
     db: handle.db,

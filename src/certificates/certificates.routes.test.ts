@@ -3,20 +3,15 @@
  * history lists it, voiding appends a disposal; every route is refused to a staff member without the
  * certificate permission, and a staff member of another municipality sees none of this one's persons.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { configureHttp } from '../http.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { ensureMunicipality } from '../registry/index.js';
 import { actor, moveInOf, person, registryServices } from '../registry/testing.js';
-import { DomainError, NotFoundError } from '../shared/index.js';
-import { STAFF_ERROR_STATUS, actorOf, authPlugin, authRoutes } from '../staff/index.js';
+import { actorOf, authPlugin, authRoutes } from '../staff/index.js';
 import {
   OTHER_LG_CODE,
   TEST_LG_CODE,
@@ -27,7 +22,7 @@ import {
   testConfig,
   type Signed,
 } from '../staff/testing.js';
-import { CERTIFICATE_ERROR_STATUS, certificateRoutes } from './certificates.routes.js';
+import { certificateRoutes } from './certificates.routes.js';
 import { flat, pdfText } from './testing.js';
 
 let handle: DatabaseHandle;
@@ -52,21 +47,7 @@ beforeAll(async () => {
   household = moved.householdNos[0]!;
 
   app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return reply.code(400).send({ code: 'INVALID_REQUEST', message: '入力内容を確認してください。' });
-    }
-    if (error instanceof DomainError) {
-      const status =
-        error instanceof NotFoundError
-          ? 404
-          : ({ ...STAFF_ERROR_STATUS, ...CERTIFICATE_ERROR_STATUS }[error.code] ?? 422);
-      return reply.code(status).send({ code: error.code, message: error.message });
-    }
-    return reply.code(error.statusCode ?? 500).send({ code: 'ERROR' });
-  });
+  configureHttp(app);
   await app.register(authPlugin, { db: handle.db, config, clock });
   await app.register(
     async (api) => {

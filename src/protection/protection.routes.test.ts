@@ -3,17 +3,17 @@
  * mapper); the acting staff member comes from a test header instead of a session. The deny-by-default and
  * other-municipality checks over all routes live in src/permissions.test.ts once the lead mounts these.
  */
+import { configureHttp } from '../http.js';
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { ensureMunicipality } from '../registry/index.js';
-import { DomainError, FixedClock, NotFoundError, PERMISSIONS, type Permission } from '../shared/index.js';
-import { STAFF_ERROR_STATUS } from '../staff/index.js';
-import { PROTECTION_ERROR_STATUS, protectionRoutes } from './index.js';
+import { FixedClock, PERMISSIONS, type Permission } from '../shared/index.js';
+import { protectionRoutes } from './index.js';
 import { TEST_LG_CODE, household } from './testing.js';
 
 let handle: DatabaseHandle;
@@ -28,22 +28,10 @@ beforeAll(async () => {
   target = await household(handle.db, clock, 2, '2026-11-20');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: TEST_LG_CODE });
   app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRoute', (r) => {
     declared.push({ url: r.url, permission: r.config?.permission });
   });
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error instanceof DomainError) {
-      const status =
-        error instanceof NotFoundError
-          ? 404
-          : ({ ...STAFF_ERROR_STATUS, ...PROTECTION_ERROR_STATUS }[error.code] ??
-            (error.code.startsWith('INVALID_') ? 400 : 422));
-      return reply.code(status).send({ code: error.code, message: error.message, details: error.details });
-    }
-    return reply.code(error.statusCode ?? 500).send({ code: 'ERROR' });
-  });
+  configureHttp(app);
   await app.register(
     async (api) =>
       api.register(protectionRoutes, {

@@ -3,21 +3,16 @@
  * routes under /api, one error mapper), probe routes with and without declared permissions, and helpers
  * to create accounts and sign in through the API.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { configureHttp } from '../http.js';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../config.js';
 import type { Db } from '../db/index.js';
-import { DomainError, FixedClock, NotFoundError, systemActor, type Permission } from '../shared/index.js';
+import { FixedClock, systemActor, type Permission } from '../shared/index.js';
 import { actorOf, authPlugin, SESSION_COOKIE } from './auth.plugin.js';
 import { authRoutes } from './auth.routes.js';
 import { totpCode } from './credentials.js';
-import { STAFF_ERROR_STATUS } from './staff.js';
 import { staffRoutes } from './staff.routes.js';
 import { StaffService } from './staff.service.js';
 
@@ -59,21 +54,7 @@ export async function addMunicipalities(db: Db): Promise<void> {
 /** The app under test: the same shape the lead wires in src/app.ts. */
 export async function buildTestApp(db: Db, config: Config, clock: FixedClock): Promise<FastifyInstance> {
   const app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return reply.code(400).send({ code: 'INVALID_REQUEST', message: '入力内容を確認してください。' });
-    }
-    if (error instanceof DomainError) {
-      const status =
-        error instanceof NotFoundError
-          ? 404
-          : (STAFF_ERROR_STATUS[error.code] ?? (error.code.startsWith('INVALID_') ? 400 : 422));
-      return reply.code(status).send({ code: error.code, message: error.message, details: error.details });
-    }
-    return reply.code(error.statusCode ?? 500).send({ code: 'ERROR', message: error.message });
-  });
+  configureHttp(app);
 
   await app.register(authPlugin, { db, config, clock });
   await app.register(
