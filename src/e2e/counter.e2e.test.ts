@@ -274,7 +274,7 @@ describe('the counter in Chromium', () => {
     // The session ends behind the screen's back (timeout): the next call clears it and asks to sign in.
     await context.clearCookies();
     await page.getByRole('button', { name: '← 検索に戻る' }).click();
-    await page.getByRole('button', { name: '検索' }).click();
+    await page.getByRole('button', { name: '検索', exact: true }).click();
     await page.getByRole('heading', { name: 'ログイン' }).waitFor();
     expect(await page.getByRole('status').textContent()).toContain('もう一度ログインしてください');
     expect(await page.locator('body').textContent()).not.toContain(target.personNo);

@@ -7,8 +7,22 @@ import { call, setCsrfToken, setSessionLostHandler, type SignedIn } from './api.
 import { Inquiry } from './Inquiry.js';
 import { Login } from './Login.js';
 import { Search, type SearchState } from './Search.js';
+import { Admin } from './admin/Admin.js';
+import { areasOf, type AreaId, type AreaProps } from './areas.js';
+import { Audit } from './audit/Audit.js';
+import { Certificates } from './certificates/Certificates.js';
+import { ChangeEntry } from './changes/ChangeEntry.js';
+import { Protection } from './protection/Protection.js';
 
-type View = { screen: 'search' } | { screen: 'inquiry'; personNo: string };
+type View = { screen: AreaId } | { screen: 'inquiry'; personNo: string };
+
+const AREA_SCREENS: Record<Exclude<AreaId, 'search'>, (props: AreaProps) => React.JSX.Element> = {
+  changes: ChangeEntry,
+  certificates: Certificates,
+  protection: Protection,
+  audit: Audit,
+  admin: Admin,
+};
 
 export function App() {
   const [session, setSession] = useState<SignedIn | undefined>();
@@ -52,6 +66,10 @@ export function App() {
 
   if (!session) return <Login notice={notice} onSignedIn={signedIn} />;
 
+  const areas = areasOf(session);
+  const open = (personNo: string) => setView({ screen: 'inquiry', personNo });
+  const Area = view.screen !== 'search' && view.screen !== 'inquiry' ? AREA_SCREENS[view.screen] : undefined;
+
   return (
     <div className="app">
       <header className="app-header">
@@ -61,23 +79,32 @@ export function App() {
           ログアウト
         </button>
       </header>
+      <nav className="app-nav" aria-label="業務メニュー">
+        {areas.map((a) => (
+          <button
+            key={a.id}
+            type="button"
+            aria-current={view.screen === a.id ? 'page' : undefined}
+            onClick={() => setView({ screen: a.id })}
+          >
+            {a.label}
+          </button>
+        ))}
+      </nav>
       <main>
-        {view.screen === 'search' ? (
-          <Search
-            session={session}
-            state={search}
-            onState={setSearch}
-            onOpen={(personNo) => setView({ screen: 'inquiry', personNo })}
-          />
-        ) : (
+        {Area ? (
+          <Area session={session} onOpenPerson={open} />
+        ) : view.screen === 'search' ? (
+          <Search session={session} state={search} onState={setSearch} onOpen={open} />
+        ) : view.screen === 'inquiry' ? (
           <Inquiry
             key={view.personNo}
             session={session}
             personNo={view.personNo}
             onBack={() => setView({ screen: 'search' })}
-            onOpen={(personNo) => setView({ screen: 'inquiry', personNo })}
+            onOpen={open}
           />
-        )}
+        ) : null}
       </main>
     </div>
   );
