@@ -1,11 +1,45 @@
-/** 監査: this area's screens. */
+/**
+ * 監査: the auditor's screens — access-log search, alerts (with acknowledgement) and the result of the
+ * latest log verification with a checkpoint action. Everything is kept in memory only.
+ */
+import { useState } from 'react';
 import type { AreaProps } from '../areas.js';
+import { AccessLog } from './AccessLog.js';
+import { Alerts } from './Alerts.js';
+import { Verification } from './Verification.js';
+import './audit.css';
 
-export function Audit(_props: AreaProps) {
+type Tab = 'log' | 'alerts' | 'verification';
+
+const TABS: ReadonlyArray<{ id: Tab; label: string }> = [
+  { id: 'log', label: 'アクセスログ' },
+  { id: 'alerts', label: 'アラート' },
+  { id: 'verification', label: 'ログ検証' },
+];
+
+export function Audit({ session, onOpenPerson }: AreaProps) {
+  const [tab, setTab] = useState<Tab>('log');
   return (
-    <section>
-      <h1>監査</h1>
-      <p>この画面は準備中です。</p>
+    <section aria-labelledby="audit-title">
+      <h1 id="audit-title">監査</h1>
+      <nav className="sub-nav" aria-label="監査メニュー">
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            className={tab === t.id ? undefined : 'secondary'}
+            aria-current={tab === t.id ? 'page' : undefined}
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </nav>
+      {tab === 'log' && (
+        <AccessLog onOpenPerson={session.permissions.includes('inquiry') ? onOpenPerson : undefined} />
+      )}
+      {tab === 'alerts' && <Alerts />}
+      {tab === 'verification' && <Verification />}
     </section>
   );
 }

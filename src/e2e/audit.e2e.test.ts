@@ -1,0 +1,343 @@
+/**
+ * The auditor's and the administrator's screens in a real browser (Debian's Chromium via playwright-core,
+ * the built UI, a fresh database with the demo city and staff). A clerk opens the record of a person under
+ * a support measure; the auditor sees the resulting alert (rule label in Japanese), acknowledges it, finds
+ * the clerk's inquiry in the access-log search and checks the log verification; the administrator unlocks
+ * an account locked by failed passwords. Screenshots go to test-artifacts/audit/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../app.js';
+import { loadOrCreateAuditKey } from '../audit/index.js';
+import { loadConfig } from '../config.js';
+import type { DatabaseHandle } from '../db/index.js';
+import { openTestDatabase } from '../db/testing.js';
+import { insertSupportMeasure } from '../protection/index.js';
+import { ChangeService, ResidentService, ensureMunicipality } from '../registry/index.js';
+import { seedDemoData } from '../registry/demo-data.js';
+import { systemActor, systemClock } from '../shared/index.js';
+import { DEMO_ACCOUNTS, seedDemoStaff, totpCode, type DemoAccount } from '../staff/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = path.resolve(import.meta.dirname, '../..');
+const artifacts = path.join(root, 'test-artifacts', 'audit');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-e2e-audit-'));
+const LG_CODE = '999016';
+const account = (name: string) => DEMO_ACCOUNTS.find((a) => a.loginName === name)!;
+const clerk = account('clerk');
+const auditor = account('auditor');
+const admin = account('admin');
+/** The account the test locks by failing its password, for the administrator to unlock. */
+const lockedOut = account('reviewer');
+
+/** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
+async function unlabelledFields(page: Page): Promise<string[]> {
+  return page.$$eval('input, select, textarea', (fields) =>
+    fields
+      .filter(
+        (f) =>
+          ((f as unknown as { labels: { length: number } | null }).labels?.length ?? 0) === 0 &&
+          !f.getAttribute('aria-label') &&
+          !f.getAttribute('aria-labelledby'),
+      )
+      .map((f) => f.id || f.getAttribute('name') || f.outerHTML),
+  );
+}
+
+/** What the browser keeps: nothing in any storage the terminal would retain. */
+async function browserStorage(page: Page): Promise<{ local: number; session: number; idb: number }> {
+  return page.evaluate(async () => {
+    const w = globalThis as unknown as {
+      localStorage: { length: number };
+      sessionStorage: { length: number };
+      indexedDB: { databases(): Promise<unknown[]> };
+    };
+    return {
+      local: w.localStorage.length,
+      session: w.sessionStorage.length,
+      idb: (await w.indexedDB.databases()).length,
+    };
+  });
+}
+
+let handle: DatabaseHandle;
+let app: FastifyInstance;
+let context: BrowserContext;
+let page: Page;
+let base: string;
+/** The demo resident placed under a support measure. */
+let protectedPerson: string;
+/** A resident with some history, whose inquiry screen is the README's screenshot. */
+let showcase: string | undefined;
+let clerkStaffId: string;
+let lockoutThreshold: number;
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
+        '(apt-get install -y chromium; .ci/run installs it).',
+    );
+  }
+  fs.mkdirSync(artifacts, { recursive: true });
+
+  const webRoot = path.join(work, 'web');
+  await build({
+    configFile: path.join(root, 'web', 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: webRoot, emptyOutDir: true },
+  });
+
+  handle = await openTestDatabase();
+  await ensureMunicipality(handle.db, LG_CODE, '架空市');
+  const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
+  lockoutThreshold = config.auth.lockoutThreshold;
+  const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
+  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
+  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
+  const system = systemActor(LG_CODE);
+  const today = systemClock.today();
+  await seedDemoData(new ChangeService(handle.db, systemClock, audit), system, { today });
+  const residents = new ResidentService(handle.db, audit, {
+    inquiryPurposes: config.inquiryPurposes,
+    editLockMinutes: config.editLockMinutes,
+  });
+  const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
+  const hit = hits.find((h) => h.kind === 'japanese' && h.suppressions.length === 0);
+  expect(hit, 'a demo resident without suppressions').toBeDefined();
+  protectedPerson = hit!.personNo;
+  for (const h of hits) {
+    if (h.personNo === protectedPerson || h.kind !== 'japanese' || h.suppressions.length > 0) continue;
+    const inquiry = await residents.inquire(system, h.personNo, { purpose: config.inquiryPurposes[0] });
+    if (inquiry.history.length >= 2) {
+      showcase = h.personNo;
+      break;
+    }
+  }
+  await insertSupportMeasure(handle.db, {
+    lgCode: LG_CODE,
+    personNo: protectedPerson,
+    status: 'active',
+    startsOn: addDays(today, -1),
+    endsOn: addDays(today, 365),
+    createdBy: 'system',
+  });
+  const clerkRow = await handle.db
+    .selectFrom('staff')
+    .select('staff_id')
+    .where('lg_code', '=', LG_CODE)
+    .where('login_name', '=', clerk.loginName)
+    .executeTakeFirstOrThrow();
+  clerkStaffId = clerkRow.staff_id;
+
+  app = await buildApp({ config, db: handle.db, auditKey, dataKey: randomBytes(32), webRoot });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  base = `http://127.0.0.1:${address.port}`;
+
+  context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    locale: 'ja-JP',
+    viewport: { width: 1280, height: 900 },
+  });
+  context.setDefaultTimeout(15_000);
+  page = context.pages()[0] ?? (await context.newPage());
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  await app?.close();
+  await handle?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function screenshot(name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage });
+}
+
+async function signIn(a: DemoAccount): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByLabel('ログイン名').fill(a.loginName);
+  await page.getByLabel('パスワード').fill(a.password);
+  await page.getByLabel('パスワード').press('Enter');
+  await page.getByLabel('確認コード').fill(totpCode(a.totpSecret, new Date()));
+  await page.getByLabel('確認コード').press('Enter');
+  await page.getByRole('button', { name: 'ログアウト' }).waitFor();
+}
+
+async function signOut(): Promise<void> {
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await page.getByRole('heading', { name: 'ログイン' }).waitFor();
+}
+
+describe('the auditor and the administrator in Chromium', () => {
+  it('a clerk opens the record of a support-measure subject', async () => {
+    await signIn(clerk);
+    await page.getByLabel('宛名番号').fill(protectedPerson);
+    await page.getByLabel('宛名番号').press('Enter');
+    await page.locator('tbody tr', { hasText: protectedPerson }).click();
+    await page.getByLabel('照会目的').selectOption({ index: 1 });
+    await page.getByRole('button', { name: '照会する' }).click();
+    await page.getByRole('heading', { name: /^履歴/ }).waitFor();
+    await screenshot('01-clerk-inquiry', false);
+
+    // The inquiry screen of a resident with history: the README's screenshot (docs/inquiry.png).
+    if (showcase) {
+      await page.getByRole('button', { name: '← 検索に戻る' }).click();
+      await page.getByLabel('宛名番号').fill(showcase);
+      await page.getByLabel('宛名番号').press('Enter');
+      await page.locator('tbody tr', { hasText: showcase }).click();
+      await page.getByLabel('照会目的').selectOption({ index: 1 });
+      await page.getByRole('button', { name: '照会する' }).click();
+      await page.getByRole('heading', { name: /^履歴/ }).waitFor();
+      await screenshot('00-inquiry');
+    }
+    await signOut();
+  }, 30_000);
+
+  it('the auditor sees the alert in Japanese and acknowledges it', async () => {
+    await signIn(auditor);
+    await page
+      .getByRole('navigation', { name: '業務メニュー' })
+      .getByRole('button', { name: '監査' })
+      .click();
+    await page.getByRole('heading', { name: '監査', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'アラート', exact: true }).click();
+    const rule = '支援措置対象者の記録の参照';
+    const alerts = page.locator('table.alert-table tbody tr', { hasText: rule });
+    await alerts.first().waitFor();
+    // Opening the record (and its household) raised one alert each; all name the clerk.
+    const open = await alerts.count();
+    expect(open).toBeGreaterThanOrEqual(1);
+    for (const text of await alerts.allTextContents()) expect(text).toContain(clerkStaffId);
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot('02-alerts');
+
+    const alertId = ((await alerts.first().locator('td').first().textContent()) ?? '').trim();
+    const row = page.locator('table.alert-table tbody tr').filter({
+      has: page.locator('td:first-child', { hasText: new RegExp(`^${alertId}$`) }),
+    });
+    await row.getByRole('button', { name: `アラート ${alertId} を確認する` }).click();
+    await row.getByLabel(/確認メモ/).fill('窓口での正当な照会であることを確認した。');
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot('03-acknowledging');
+    await row.getByRole('button', { name: '確認済みにする' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain(`アラート ${alertId}（${rule}）を確認済みにしました`);
+    // The open-only list no longer shows it; the acknowledged list does, with the note.
+    await expect.poll(() => alerts.count()).toBe(open - 1);
+    await page.getByLabel('確認状況').selectOption('true');
+    await expect.poll(() => row.textContent()).toContain('確認済み');
+    expect(await row.textContent()).toContain('窓口での正当な照会であることを確認した。');
+    await screenshot('04-alert-acknowledged');
+  }, 30_000);
+
+  it('the auditor finds the clerk’s inquiry in the access log and checks the verification', async () => {
+    await page.getByRole('button', { name: 'アクセスログ', exact: true }).click();
+    await page.getByLabel('対象者（宛名番号）').fill(protectedPerson);
+    await page.getByLabel('機能').selectOption('inquiry');
+    await page.getByLabel('対象者（宛名番号）').press('Enter');
+    const row = page.locator('table.log-table tbody tr', { hasText: clerkStaffId }).first();
+    await row.waitFor();
+    const text = (await row.textContent()) ?? '';
+    expect(text).toContain('照会');
+    expect(text).toContain('成功');
+    expect(text).toContain(protectedPerson);
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot('05-access-log');
+
+    await page.getByRole('button', { name: 'ログ検証', exact: true }).click();
+    await page.getByText('正常: ログの改ざんは検出されませんでした。').waitFor();
+    await page.getByRole('button', { name: 'チェックポイントを作成（封印）' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(/チェックポイント \d+ を作成しました/);
+    await screenshot('06-verification');
+    expect(await browserStorage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+    await signOut();
+  }, 30_000);
+
+  it('the administrator unlocks an account locked by failed passwords', async () => {
+    for (let i = 0; i < lockoutThreshold; i++) {
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ loginName: lockedOut.loginName, password: 'wrong-password-123' }),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+    await signIn(admin);
+    await page
+      .getByRole('navigation', { name: '業務メニュー' })
+      .getByRole('button', { name: '職員管理' })
+      .click();
+    const row = page.locator('table.staff-table tbody tr', { hasText: lockedOut.displayName });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('ロック中');
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot('07-staff-locked');
+    await row.getByRole('button', { name: /のロックを解除$/ }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('ロックを解除しました');
+    expect(await row.textContent()).not.toContain('ロック中');
+    await screenshot('08-staff-unlocked');
+
+    // A new account: its TOTP secret is shown once; then a permission is granted and one revoked.
+    await page.getByRole('button', { name: '職員を登録' }).click();
+    await page.getByLabel('ログイン名').fill('clerk2');
+    await page.getByLabel('表示名').fill('窓口　五郎');
+    await page.getByLabel(/^氏/).fill('窓口');
+    await page.getByLabel('初期パスワード').fill('Kakuu-Madoguchi-Go-2026');
+    await page.getByLabel('照会・検索').check();
+    await page.getByLabel('異動入力').check();
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot('09-new-staff');
+    await page.getByRole('button', { name: '登録する' }).click();
+    await page.getByText('TOTP 秘密鍵').waitFor();
+    expect(await page.locator('main').textContent()).toContain('otpauth://');
+    await screenshot('10-new-staff-secret');
+    expect(await browserStorage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+    await page.getByRole('button', { name: '登録を終えて閉じる' }).click();
+    expect(await page.locator('main').textContent()).not.toContain('otpauth://');
+    const added = page.locator('table.staff-table tbody tr', { hasText: 'clerk2' });
+    await added.getByRole('button', { name: 'clerk2 の権限を変更' }).click();
+    const form = page.getByRole('form', { name: 'clerk2 の権限' });
+    await form.getByLabel('証明書発行').check();
+    await form.getByLabel('異動入力').uncheck();
+    await form.getByRole('button', { name: '権限を保存' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('権限を変更しました');
+    const perms = (await added.textContent()) ?? '';
+    expect(perms).toContain('証明書発行');
+    expect(perms).not.toContain('異動入力');
+    await screenshot('11-permissions-changed');
+
+    // The account signs in again.
+    await signOut();
+    await signIn(lockedOut);
+    await signOut();
+  }, 30_000);
+});
