@@ -530,7 +530,8 @@ export async function searchResidents(
       'r.record',
       'r.kana_sort',
     ])
-    .orderBy('r.kana_sort')
+    // Code-point order: the same on every server whatever its locale (hiragana sort in 五十音 order).
+    .orderBy(sql`r.kana_sort COLLATE "C"`)
     .orderBy('r.person_no')
     .limit(f.limit)
     .offset(f.offset)

@@ -35,6 +35,11 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
+/** The CSRF header for a request made with `fetch` directly (e.g. one answered by a PDF). */
+export function csrfHeader(): Record<string, string> {
+  return csrfToken ? { 'x-csrf-token': csrfToken } : {};
+}
+
 export function setSessionLostHandler(handler: ((e: ApiError) => void) | undefined): void {
   onSessionLost = handler;
 }
