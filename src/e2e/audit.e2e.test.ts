@@ -303,7 +303,8 @@ describe('the auditor and the administrator in Chromium', () => {
     await screenshot('07-staff-locked');
     await row.getByRole('button', { name: /のロックを解除$/ }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('ロックを解除しました');
-    expect(await row.textContent()).not.toContain('ロック中');
+    // The list reloads after the message: wait for the row to show the new state.
+    await expect.poll(() => row.textContent()).not.toContain('ロック中');
     await screenshot('08-staff-unlocked');
 
     // A new account: its TOTP secret is shown once; then a permission is granted and one revoked.
