@@ -52,6 +52,16 @@ const Env = z.object({
   JUMIN_INQUIRY_PURPOSES: z
     .string()
     .default('届出の受付,証明書の交付,住民からの問合せ対応,他課からの照会（公用）,職権調査,審査・決裁'),
+  /** Versioned key-encryption keys (master keys) of the local key provider, outside the database. */
+  JUMIN_MASTER_KEY_FILE: z.string().optional(),
+  /** Backups: the primary location, the second location (another data centre), the daily time, retention. */
+  JUMIN_BACKUP_DIR: z.string().optional(),
+  JUMIN_BACKUP_OFFSITE_DIR: z.string().optional(),
+  JUMIN_BACKUP_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+    .default('02:00'),
+  JUMIN_BACKUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(3660).default(31),
 });
 
 export interface Config {
@@ -82,13 +92,23 @@ export interface Config {
   };
   readonly inquiryPurposes: readonly string[];
   readonly editLockMinutes: number;
-  readonly keys: { readonly dataKeyFile: string };
+  readonly keys: { readonly dataKeyFile: string; readonly masterKeyFile: string };
   readonly suppressionReleaseMinutes: number;
   readonly certificates: {
     readonly mayorTitle: string;
     readonly sealImage: string | undefined;
     readonly fees: Readonly<Record<string, number>>;
     readonly font: string | undefined;
+  };
+  readonly backup: {
+    /** The primary location of backups. */
+    readonly dir: string;
+    /** The second, separately configured location (e.g. a mount of another data centre). */
+    readonly offsiteDir: string;
+    /** The daily backup time, `HH:MM` Japan time. */
+    readonly dailyAt: string;
+    /** Days of backups each location keeps, today included. */
+    readonly retentionDays: number;
   };
 }
 
@@ -160,6 +180,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     editLockMinutes: e.JUMIN_EDIT_LOCK_MINUTES,
     keys: {
       dataKeyFile: path.resolve(e.JUMIN_DATA_KEY_FILE ?? path.join(e.JUMIN_DATA_DIR, 'keys', 'data.key')),
+      masterKeyFile: path.resolve(
+        e.JUMIN_MASTER_KEY_FILE ?? path.join(e.JUMIN_DATA_DIR, 'keys', 'master.keys'),
+      ),
     },
     suppressionReleaseMinutes: e.JUMIN_SUPPRESSION_RELEASE_MINUTES,
     certificates: {
@@ -167,6 +190,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sealImage: e.JUMIN_SEAL_IMAGE ? path.resolve(e.JUMIN_SEAL_IMAGE) : undefined,
       fees: Object.freeze(parseFees(e.JUMIN_FEES)),
       font: e.JUMIN_CERTIFICATE_FONT ? path.resolve(e.JUMIN_CERTIFICATE_FONT) : undefined,
+    },
+    backup: {
+      dir: path.resolve(e.JUMIN_BACKUP_DIR ?? path.join(e.JUMIN_DATA_DIR, 'backups')),
+      offsiteDir: path.resolve(e.JUMIN_BACKUP_OFFSITE_DIR ?? path.join(e.JUMIN_DATA_DIR, 'backups-offsite')),
+      dailyAt: e.JUMIN_BACKUP_TIME,
+      retentionDays: e.JUMIN_BACKUP_RETENTION_DAYS,
     },
     inquiryPurposes: Object.freeze(
       e.JUMIN_INQUIRY_PURPOSES.split(',')
@@ -183,6 +212,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       'NODE_ENV=production requires JUMIN_AUDIT_KEY_FILE: the audit signing key is set up by the operator',
     );
+  }
+  if (production && !e.JUMIN_BACKUP_OFFSITE_DIR) {
+    throw new ConfigError(
+      'NODE_ENV=production requires JUMIN_BACKUP_OFFSITE_DIR: backups need a copy in a second location',
+    );
+  }
+  if (config.backup.dir === config.backup.offsiteDir) {
+    throw new ConfigError('JUMIN_BACKUP_OFFSITE_DIR must differ from JUMIN_BACKUP_DIR');
   }
   return Object.freeze(config);
 }

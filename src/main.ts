@@ -1,6 +1,6 @@
 /**
  * The operator's entry point: `jumin start`, `jumin serve`, `jumin migrate`, `jumin seed`, `jumin staff …`,
- * `jumin audit …`.
+ * `jumin audit …`, `jumin backup …`, `jumin restore`.
  */
 import { Command } from 'commander';
 import pino from 'pino';
@@ -14,6 +14,8 @@ import {
 } from './audit/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDown, migrateToLatest, openDatabase, type DatabaseHandle } from './db/index.js';
+import { LocalKeyProvider } from './keys/index.js';
+import { registerBackupCommands, startDailyBackup } from './lifecycle/index.js';
 import { ChangeService, countResidents, ensureMunicipality } from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
@@ -103,9 +105,29 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
     }, SUPPORT_MEASURE_ALERTS_MS),
   ];
   for (const t of timers) t.unref();
+  // The daily backup, in-process (the embedded database is single-process); failures are in the access
+  // log and raised as audit alerts by the job, and logged here by code only.
+  const stopBackups = startDailyBackup({
+    handle,
+    locations: config.backup,
+    dailyAt: config.backup.dailyAt,
+    ctx: {
+      keys: LocalKeyProvider.open(config.keys.masterKeyFile, { create: config.env !== 'production' }),
+      clock: systemClock,
+      monitoring: config.monitoring,
+      terminalId: 'server',
+    },
+    onDone: (run) => log.info({ file: run.name, rows: run.rows, sha256: run.sha256 }, 'daily backup written'),
+    onError: (e) =>
+      log.error(
+        { code: e instanceof Error && 'code' in e ? String(e.code) : 'unknown' },
+        'daily backup failed',
+      ),
+  });
 
   const close = async () => {
     for (const t of timers) clearInterval(t);
+    await stopBackups();
     await stopCheckpoints();
     await app.close();
     await handle.close();
@@ -164,6 +186,7 @@ export async function main(argv: string[]): Promise<void> {
     ensureMunicipality: (db, lgCode) => ensureMunicipality(db, lgCode, DEMO_MUNICIPALITY_NAME),
   });
   registerAuditCommands(program, { loadConfig: () => loadConfig(), openDatabase });
+  registerBackupCommands(program, { loadConfig: () => loadConfig(), openDatabase });
 
   await program.parseAsync(argv);
 }

@@ -30,6 +30,7 @@ export const ALERT_RULES = [
   'searchWithoutTransaction',
   'supportMeasureEnding',
   'supportMeasureEnded',
+  'backupFailed',
 ] as const;
 export const AlertRule = z.enum(ALERT_RULES);
 export type AlertRule = z.infer<typeof AlertRule>;
@@ -43,6 +44,7 @@ export const ALERT_RULE_LABEL: Readonly<Record<AlertRule, string>> = {
   searchWithoutTransaction: '事務処理を伴わない検索',
   supportMeasureEnding: '支援措置の期間終了が近い',
   supportMeasureEnded: '支援措置の期間が延長されないまま終了',
+  backupFailed: 'バックアップの失敗',
 };
 
 export interface EntryFacts {

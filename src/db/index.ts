@@ -13,7 +13,7 @@ import type { Database } from './schema.js';
 import { PGlitePool } from './pglite-pool.js';
 
 export type { Database } from './schema.js';
-export { migrateToLatest, migrateDown } from './migrate.js';
+export { migrateToLatest, migrateDown, migrationNames } from './migrate.js';
 
 const OID_INT8 = 20;
 const OID_DATE = 1082;

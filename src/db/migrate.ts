@@ -47,6 +47,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   return check(await (await migrator(db)).migrateToLatest());
 }
 
+/** The names of this build's migrations, in order (what a backup must match to be restored). */
+export function migrationNames(): string[] {
+  return Object.keys(migrations).sort();
+}
+
 /** Reverts the latest migration; returns what ran. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables
 export async function migrateDown(db: Kysely<any>): Promise<string[]> {

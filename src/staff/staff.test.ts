@@ -328,6 +328,7 @@ describe('the staff command', () => {
           DATABASE_URL: 'postgres://x@y/z',
           JUMIN_AUDIT_KEY_FILE: '/k',
           JUMIN_DATA_KEY_FILE: '/d',
+          JUMIN_BACKUP_OFFSITE_DIR: '/o',
         }),
       ).rejects.toThrow(/refused/);
       vi.stubEnv('JUMIN_NEW_PASSWORD', 'short');

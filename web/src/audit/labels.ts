@@ -20,6 +20,7 @@ export const FUNCTION_LABEL: Readonly<Record<string, string>> = {
   checkpoint: 'チェックポイント作成',
   suppression: '抑止',
   supportMeasure: '支援措置',
+  backup: 'バックアップ・復元',
 };
 
 export const OUTCOME_LABEL: Readonly<Record<string, string>> = {
@@ -37,6 +38,7 @@ export const RULE_LABEL: Readonly<Record<string, string>> = {
   searchWithoutTransaction: '事務処理を伴わない検索',
   supportMeasureEnding: '支援措置の期間終了が近い',
   supportMeasureEnded: '支援措置の期間が延長されないまま終了',
+  backupFailed: 'バックアップの失敗',
 };
 
 export const TAMPER_LABEL: Readonly<Record<string, string>> = {
