@@ -15,7 +15,7 @@ import {
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDown, migrateToLatest, openDatabase, type DatabaseHandle } from './db/index.js';
 import { LocalKeyProvider } from './keys/index.js';
-import { registerBackupCommands, startDailyBackup } from './lifecycle/index.js';
+import { locationsFor, registerBackupCommands, startDailyBackup } from './lifecycle/index.js';
 import { ChangeService, countResidents, ensureMunicipality } from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
@@ -109,7 +109,7 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   // log and raised as audit alerts by the job, and logged here by code only.
   const stopBackups = startDailyBackup({
     handle,
-    locations: config.backup,
+    locations: locationsFor(config),
     dailyAt: config.backup.dailyAt,
     ctx: {
       keys: LocalKeyProvider.open(config.keys.masterKeyFile, { create: config.env !== 'production' }),

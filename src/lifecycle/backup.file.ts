@@ -161,10 +161,15 @@ export async function sha256OfFile(file: string): Promise<string> {
 /**
  * Copies a finished backup into another folder: streamed through a temporary name, the bytes read from
  * the source checked against `sha256`, the copy read back and checked again, then renamed and given its
- * own `.sha256` file.
+ * own `.sha256` file. The folder must exist unless `create` allows making it.
  */
-export async function copyBackupFile(file: string, toDir: string, sha256: string): Promise<string> {
-  await fsp.mkdir(toDir, { recursive: true, mode: 0o700 });
+export async function copyBackupFile(
+  file: string,
+  toDir: string,
+  sha256: string,
+  options: { create: boolean },
+): Promise<string> {
+  if (options.create) await fsp.mkdir(toDir, { recursive: true, mode: 0o700 });
   const name = path.basename(file);
   const target = path.join(toDir, name);
   const temp = path.join(toDir, tempFileName(name, `${process.pid}-${randomBytes(4).toString('hex')}`));

@@ -190,6 +190,13 @@ describe('refusals', () => {
     expect(await refusal(restoreBackup(made.file, source.db, { ...ctx, keys: other }))).toBe(
       'BACKUP_KEY_REFUSED',
     );
+    // The drill reports the refusal, and the source's access log records it.
+    const drill = await drillBackup(made.file, source.db, source.db, { ...ctx, keys: other });
+    expect(drill).toMatchObject({ ok: false, code: 'BACKUP_KEY_REFUSED' });
+    expect((await backupEntries(source.db)).at(-1)).toMatchObject({
+      outcome: 'refused',
+      details: { action: 'drill', code: 'BACKUP_KEY_REFUSED' },
+    });
   });
 
   it('a flipped byte is refused: by the checksum file, and by the GCM tag without it', async () => {
@@ -292,7 +299,7 @@ describe('locations and retention', () => {
     fs.rmSync(loc.root, { recursive: true, force: true });
   });
 
-  it('a second location that cannot be written fails the run: logged, alerted, old backups kept there', async () => {
+  it('a second location that cannot be written fails the run: logged and alerted; an unmounted share is not created', async () => {
     const loc = tempLocations();
     fs.mkdirSync(loc.root, { recursive: true });
     fs.writeFileSync(loc.offsiteDir, 'a file where the mount should be');
@@ -306,7 +313,12 @@ describe('locations and retention', () => {
       source.db,
     );
     expect(alerts.rows[0]?.n).toBeGreaterThan(0);
+    // In production a missing second location (an unmounted share) is not created on the local disk.
+    const unmounted = { ...tempLocations(), createOffsiteDir: false };
+    expect(await refusal(runBackup(source, unmounted, ctx))).toBe('BACKUP_OFFSITE_FAILED');
+    expect(fs.existsSync(unmounted.offsiteDir)).toBe(false);
     fs.rmSync(loc.root, { recursive: true, force: true });
+    fs.rmSync(unmounted.root, { recursive: true, force: true });
   });
 
   it('a backup of a database with other migrations is refused by restore', async () => {

@@ -67,6 +67,11 @@ export interface BackupLocations {
   readonly dir: string;
   readonly offsiteDir: string;
   readonly retentionDays: number;
+  /**
+   * Whether a missing second location may be created. Not in production: there it is a mount of another
+   * data centre, and creating the folder when the mount is missing would put the copy on the local disk.
+   */
+  readonly createOffsiteDir?: boolean;
 }
 
 export interface BackupResult {
@@ -168,7 +173,9 @@ export async function runBackup(
     const primary = await applyRetention(locations.dir, today, locations.retentionDays);
     let offsiteFile: string;
     try {
-      offsiteFile = await copyBackupFile(made.file, locations.offsiteDir, made.sha256);
+      offsiteFile = await copyBackupFile(made.file, locations.offsiteDir, made.sha256, {
+        create: locations.createOffsiteDir ?? false,
+      });
     } catch (e) {
       throw new DomainError(
         'BACKUP_OFFSITE_FAILED',

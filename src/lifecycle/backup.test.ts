@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePlainDate } from '../shared/index.js';
 import {
-  BackupHeader,
+  type BackupHeader,
   ContentChecksum,
   backupExpiresOn,
   backupFileName,

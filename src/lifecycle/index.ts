@@ -29,4 +29,4 @@ export {
   type VerifiedBackup,
 } from './backup.service.js';
 export { startDailyBackup, type DailyBackupOptions } from './backup.job.js';
-export { registerBackupCommands, type BackupCommandDeps } from './lifecycle.cli.js';
+export { locationsFor, registerBackupCommands, type BackupCommandDeps } from './lifecycle.cli.js';

@@ -22,6 +22,7 @@ import {
   verifyBackup,
   verifyBackupLogged,
   type BackupContext,
+  type BackupLocations,
   type VerifiedBackup,
 } from './backup.service.js';
 
@@ -65,7 +66,7 @@ export function registerBackupCommands(program: Command, deps: BackupCommandDeps
     )
     .action(async () => {
       const config = deps.loadConfig();
-      const run = await withDatabase(config, (h) => runBackup(h, config.backup, contextOf(config)));
+      const run = await withDatabase(config, (h) => runBackup(h, locationsFor(config), contextOf(config)));
       print(`バックアップを作成しました: ${run.file}`);
       print(`第二の保管場所へ複製しました: ${run.offsiteFile}`);
       print(`表 ${run.tables.length} / 行 ${run.rows} / ${run.bytes} バイト / SHA-256 ${run.sha256}`);
@@ -194,6 +195,11 @@ export function registerBackupCommands(program: Command, deps: BackupCommandDeps
         await target.close();
       }
     });
+}
+
+/** The backup locations of the configuration; the second one is created when missing only outside production. */
+export function locationsFor(config: Config): BackupLocations {
+  return { ...config.backup, createOffsiteDir: config.env !== 'production' };
 }
 
 function locationsOf(config: Config): [string, string][] {

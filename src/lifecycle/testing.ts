@@ -50,11 +50,13 @@ export function backupContext(
 }
 
 export function tempLocations(retentionDays = 31): BackupLocations & { root: string } {
+  // As in development: the second location is created when missing.
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-backup-'));
   return {
     root,
     dir: path.join(root, 'primary'),
     offsiteDir: path.join(root, 'offsite'),
     retentionDays,
+    createOffsiteDir: true,
   };
 }
