@@ -372,6 +372,7 @@ export interface TransientItemTable {
 /** The item's key, wrapped by the key provider; deleted with the item. */
 export interface TransientKeyTable {
   item_id: string;
+  lg_code: string;
   kek_id: string;
   wrapped: Buffer;
 }

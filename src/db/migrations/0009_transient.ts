@@ -25,6 +25,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
     CREATE TABLE transient_key (
       item_id uuid PRIMARY KEY REFERENCES transient_item ON DELETE CASCADE,
+      lg_code char(6) NOT NULL REFERENCES municipality,
       kek_id text NOT NULL,
       wrapped bytea NOT NULL
     );
