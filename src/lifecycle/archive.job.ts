@@ -17,7 +17,14 @@
 import { sql } from 'kysely';
 import { appendAccessLog, type MonitoringConfig } from '../audit/index.js';
 import type { Db } from '../db/index.js';
-import { NotFoundError, requirePermission, type Actor, type Clock, type PlainDate } from '../shared/index.js';
+import {
+  NotFoundError,
+  parsePersonNo,
+  requirePermission,
+  type Actor,
+  type Clock,
+  type PlainDate,
+} from '../shared/index.js';
 import {
   findRun,
   recordRun,
@@ -257,10 +264,11 @@ export async function archiveDone(db: Executor, lgCode: string, year: number): P
 export async function restoreFromArchive(
   db: Db,
   actor: Actor,
-  personNo: string,
+  personNoRaw: string,
   ctx: { clock: Clock; monitoring: MonitoringConfig },
 ): Promise<void> {
   requirePermission(actor, 'batch');
+  const personNo = parsePersonNo(personNoRaw);
   await db.transaction().execute(async (trx) => {
     await allowDelete(trx);
     const where = sql<boolean>`lg_code = ${actor.lgCode} AND person_no = ${personNo}`;

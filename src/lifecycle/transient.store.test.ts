@@ -48,6 +48,7 @@ describe('the transient store', () => {
     expect((await store.take(LG, id)).equals(APPLICATION)).toBe(true);
     expect(await rowsOf(id)).toBe(0);
     await expect(store.take(LG, id)).rejects.toMatchObject({ code: 'TRANSIENT_ITEM_NOT_FOUND' });
+    await expect(store.take(LG, 'not-an-id')).rejects.toMatchObject({ code: 'TRANSIENT_ITEM_NOT_FOUND' });
   });
 
   it('another municipality cannot take or erase an item', async () => {

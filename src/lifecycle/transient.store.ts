@@ -24,6 +24,7 @@ import { KEY_BYTES, contextBytes, type KeyContext, type KeyProvider } from '../k
 import { DomainError, NotFoundError } from '../shared/index.js';
 import type { Trx } from './lifecycle.repository.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** The longest an item may be kept: a day (it is meant for minutes). */
@@ -114,6 +115,7 @@ export class TransientStore {
    * vacuumed). An expired item is erased and refused.
    */
   async take(lgCode: string, itemId: string): Promise<Buffer> {
+    if (!UUID.test(itemId)) throw notFound();
     const outcome = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('transient_item as i')
@@ -151,6 +153,7 @@ export class TransientStore {
 
   /** Erases an item: deletes its ciphertext and its key, verifies both are gone, vacuums. */
   async erase(lgCode: string, itemId: string): Promise<Erasure> {
+    if (!UUID.test(itemId)) return { erased: 0, verified: true, vacuumed: false };
     const n = await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('transient_item')
