@@ -220,7 +220,8 @@ const REDACTED = JSON.stringify({ redacted: 'purge' });
 
 /**
  * Deletes one batch of persons and every row holding them, in the caller's transaction. Returns the
- * tokens (宛名番号 and the numbers the persons ever held) that the final scan looks for.
+ * tokens the final scan looks for: the 宛名番号 and every 住民票コード, 個人番号 and 在留カード番号 the
+ * persons ever held — identifiers unique to one person (names are not: a namesake would be a false trace).
  */
 async function purgeBatch(
   trx: Trx,
@@ -236,8 +237,7 @@ async function purgeBatch(
   const { rows: tokenRows } = await sql<{ tok: string }>`
     SELECT DISTINCT x.tok FROM resident_history_all h,
       LATERAL (VALUES (h.person_no::text), (h.record->>'residentCode'), (h.record->>'myNumber'),
-                      (h.record->'foreign'->'status'->>'residenceCardNo'),
-                      (h.record->'benefits'->'nationalPension'->>'basicPensionNo')) AS x(tok)
+                      (h.record->'foreign'->'status'->>'residenceCardNo')) AS x(tok)
     WHERE h.lg_code = ${lgCode} AND h.person_no = ANY(${P}) AND x.tok IS NOT NULL`.execute(trx);
   const tokens = [...new Set([...personNos, ...tokenRows.map((r) => r.tok)])];
   const { rows: householdRows } = await sql<{ household_no: string }>`
@@ -258,9 +258,14 @@ async function purgeBatch(
     .executeTakeFirst();
   add(deleted, 'edit_lock', r1.numDeletedRows);
 
+  // Messages about the persons go; a message about someone else that mentions them goes once delivered
+  // (an undelivered one stays, the scan reports it, and the operator decides).
   const r2 = await sql`
     DELETE FROM outbox WHERE lg_code = ${lgCode}
-      AND (aggregate_key = ANY(${P}) OR ${holdsToken(sql<string>`payload::text`, tokens)})`.execute(trx);
+      AND (aggregate_key = ANY(${P})
+           OR (dispatched_at IS NOT NULL AND ${holdsToken(sql<string>`payload::text`, tokens)}))`.execute(
+    trx,
+  );
   add(deleted, 'outbox', r2.numAffectedRows);
 
   for (const [table, disposals] of [

@@ -210,6 +210,7 @@ describe('jumin purge', () => {
     expect(report.rowsDeleted['resident']).toBe(3);
     expect(report.rowsDeleted['issuance']).toBe(1);
     expect(report.rowsDeleted['suppression']).toBe(1);
+    expect(report.rowsDeleted['outbox']).toBeGreaterThan(0);
     expect(report.rowsDeleted['support_measure']).toBe(1);
     expect(report.rowsDeleted['support_measure_detail']).toBe(1);
     expect(report.rowsDeleted['support_measure_protected']).toBe(2);
