@@ -48,6 +48,14 @@ const Env = z.object({
   /** A TrueType/OpenType font for certificates; IPAmj明朝 when installed, else the bundled npm font. */
   JUMIN_CERTIFICATE_FONT: z.string().optional(),
   JUMIN_EDIT_LOCK_MINUTES: z.coerce.number().int().min(1).max(240).default(15),
+  /** Month (1-12) of the yearly removed-records archive run; not March or April (busy season). */
+  JUMIN_ARCHIVE_MONTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(12)
+    .refine((m) => m !== 3 && m !== 4)
+    .default(6),
   /** Purposes a staff member chooses from before opening a record, separated by commas. */
   JUMIN_INQUIRY_PURPOSES: z
     .string()
@@ -110,6 +118,8 @@ export interface Config {
     /** Days of backups each location keeps, today included. */
     readonly retentionDays: number;
   };
+  /** Yearly lifecycle jobs (src/lifecycle): the archive's month; the purge always runs in October. */
+  readonly lifecycle: { readonly archiveMonth: number };
 }
 
 export class ConfigError extends Error {
@@ -197,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dailyAt: e.JUMIN_BACKUP_TIME,
       retentionDays: e.JUMIN_BACKUP_RETENTION_DAYS,
     },
+    lifecycle: { archiveMonth: e.JUMIN_ARCHIVE_MONTH },
     inquiryPurposes: Object.freeze(
       e.JUMIN_INQUIRY_PURPOSES.split(',')
         .map((p) => p.trim())

@@ -1,6 +1,6 @@
 /**
  * The operator's entry point: `jumin start`, `jumin serve`, `jumin migrate`, `jumin seed`, `jumin staff …`,
- * `jumin audit …`, `jumin backup …`, `jumin restore`.
+ * `jumin audit …`, `jumin backup …`, `jumin restore`, `jumin purge …`, `jumin archive …`.
  */
 import { Command } from 'commander';
 import pino from 'pino';
@@ -20,6 +20,7 @@ import { ChangeService, countResidents, ensureMunicipality } from './registry/in
 import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
 import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
+import { registerLifecycleCommands, startLifecycleTimers } from './lifecycle/index.js';
 
 const DEMO_MUNICIPALITY_NAME = '架空市';
 /** How often rules that need time to pass (searches not followed by any transaction) are evaluated. */
@@ -124,8 +125,22 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
         'daily backup failed',
       ),
   });
+  // Yearly: the removed-records archive (JUMIN_ARCHIVE_MONTH) and the purge (October); every minute:
+  // expired transient items erased.
+  const stopLifecycle = startLifecycleTimers({
+    db: handle.db,
+    clock: systemClock,
+    lgCode: config.lgCode,
+    auditKey: key,
+    monitoring: config.monitoring,
+    archiveMonth: config.lifecycle.archiveMonth,
+    backupRetentionDays: config.backup.retentionDays,
+    onRun: (job, summary) => log.info({ job, ...summary }, 'lifecycle job done'),
+    onError,
+  });
 
   const close = async () => {
+    stopLifecycle();
     for (const t of timers) clearInterval(t);
     await stopBackups();
     await stopCheckpoints();
@@ -187,6 +202,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   registerAuditCommands(program, { loadConfig: () => loadConfig(), openDatabase });
   registerBackupCommands(program, { loadConfig: () => loadConfig(), openDatabase });
+  registerLifecycleCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

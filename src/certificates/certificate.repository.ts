@@ -74,10 +74,11 @@ export async function insertIssuance(trx: Trx, row: NewIssuanceRow): Promise<num
   return inserted.issuance_id;
 }
 
-function selectIssuances(db: Executor, lgCode: string) {
+/** Live issuances; with `includeArchive`, those moved to the removed-records archive too (migration 0010). */
+function selectIssuances(db: Executor, lgCode: string, includeArchive = false) {
   return db
-    .selectFrom('issuance as i')
-    .leftJoin('issuance_disposal as d', (j) =>
+    .selectFrom(includeArchive ? 'issuance_all as i' : 'issuance as i')
+    .leftJoin(includeArchive ? 'issuance_disposal_all as d' : 'issuance_disposal as d', (j) =>
       j.onRef('d.lg_code', '=', 'i.lg_code').onRef('d.issuance_id', '=', 'i.issuance_id'),
     )
     .where('i.lg_code', '=', lgCode)
@@ -114,7 +115,7 @@ export async function searchIssuances(
   filter: IssuanceFilter,
   page: { offset: number; limit: number },
 ): Promise<{ rows: IssuanceRow[]; total: number }> {
-  let q = selectIssuances(db, lgCode);
+  let q = selectIssuances(db, lgCode, true);
   if (filter.from !== undefined) q = q.where('i.issued_on', '>=', filter.from);
   if (filter.to !== undefined) q = q.where('i.issued_on', '<=', filter.to);
   if (filter.staffId !== undefined) q = q.where('i.staff_id', '=', filter.staffId);
@@ -123,7 +124,7 @@ export async function searchIssuances(
     q = q.where(sql<boolean>`i.subject_persons @> ARRAY[${filter.personNo}]::text[]`);
   }
   const rows = await q.orderBy('i.issuance_id', 'desc').offset(page.offset).limit(page.limit).execute();
-  let c = db.selectFrom('issuance as i').where('i.lg_code', '=', lgCode);
+  let c = db.selectFrom('issuance_all as i').where('i.lg_code', '=', lgCode);
   if (filter.from !== undefined) c = c.where('i.issued_on', '>=', filter.from);
   if (filter.to !== undefined) c = c.where('i.issued_on', '<=', filter.to);
   if (filter.staffId !== undefined) c = c.where('i.staff_id', '=', filter.staffId);

@@ -356,3 +356,49 @@ export interface Database {
   issuance: IssuanceTable;
   issuance_disposal: IssuanceDisposalTable;
 }
+
+// ── lifecycle (一時保管, 除票の保存, 消去), migrations 0009 and 0010 ───────────────────────────────────────
+
+/** An item of the transient store: AES-256-GCM under its own key (src/lifecycle/transient.store.ts). */
+export interface TransientItemTable {
+  item_id: string;
+  lg_code: string;
+  purpose: string;
+  ciphertext: Buffer;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** The item's key, wrapped by the key provider; deleted with the item. */
+export interface TransientKeyTable {
+  item_id: string;
+  lg_code: string;
+  kek_id: string;
+  wrapped: Buffer;
+}
+
+export interface LifecycleRunTable {
+  lg_code: string;
+  job: 'archive' | 'purge';
+  period: number;
+  finished_at: Timestamp;
+  staff_id: string;
+  persons: number;
+  access_log_seq: number | null;
+}
+
+// Declaration merging: the lifecycle tables join the Database interface above. The archive tables have the
+// same rows as their live tables; the *_all views read both (search and certificates reach archived 除票).
+export interface Database {
+  transient_item: TransientItemTable;
+  transient_key: TransientKeyTable;
+  lifecycle_run: LifecycleRunTable;
+  resident_archive: ResidentTable;
+  resident_history_archive: ResidentHistoryTable;
+  issuance_archive: IssuanceTable;
+  issuance_disposal_archive: IssuanceDisposalTable;
+  resident_all: ResidentTable;
+  resident_history_all: ResidentHistoryTable;
+  issuance_all: IssuanceTable;
+  issuance_disposal_all: IssuanceDisposalTable;
+}

@@ -46,7 +46,7 @@ export async function loadCertificateSource(
   if (q.personNos && q.personNos.length > 0) {
     records = [];
     for (const personNo of q.personNos) {
-      const row = await repo.findResident(db, lgCode, personNo);
+      const row = await repo.findResident(db, lgCode, personNo, { includeArchive: true });
       if (!row) {
         throw new NotFoundError(
           'PERSON_NOT_FOUND',

@@ -105,14 +105,18 @@ const residentColumns = [
   'record',
 ] as const;
 
+/**
+ * The person's current-record row. Changes read the live table (with `forUpdate`); reads that must reach
+ * 除票 moved to the removed-records archive (inquiry, certificates) pass `includeArchive`.
+ */
 export async function findResident(
   db: Executor,
   lgCode: string,
   personNo: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; includeArchive?: boolean } = {},
 ): Promise<ResidentRow | undefined> {
   let q = db
-    .selectFrom('resident')
+    .selectFrom(options.includeArchive && !options.forUpdate ? 'resident_all' : 'resident')
     .select(residentColumns)
     .where('lg_code', '=', lgCode)
     .where('person_no', '=', personNo);
@@ -139,14 +143,14 @@ export async function findHouseholdMembers(
   return q.execute();
 }
 
-/** Everyone who ever belonged to the household, current or removed. */
+/** Everyone who ever belonged to the household, current or removed (archived 除票 too). */
 export async function findHouseholdAllMembers(
   db: Executor,
   lgCode: string,
   householdNo: string,
 ): Promise<ResidentRow[]> {
   return db
-    .selectFrom('resident')
+    .selectFrom('resident_all')
     .select(residentColumns)
     .where('lg_code', '=', lgCode)
     .where('household_no', '=', householdNo)
@@ -392,10 +396,10 @@ export interface HistoryRow extends SnapshotRow, Omit<ChangeRow, 'change_id'> {
   cancelled_by: number | null;
 }
 
-/** A person's whole history, oldest first, with the change that wrote each snapshot. */
+/** A person's whole history (live or archived), oldest first, with the change that wrote each snapshot. */
 export async function listHistory(db: Executor, lgCode: string, personNo: string): Promise<HistoryRow[]> {
   return db
-    .selectFrom('resident_history as h')
+    .selectFrom('resident_history_all as h')
     .innerJoin('change as c', 'c.change_id', 'h.change_id')
     .select([
       'h.person_no',
@@ -482,11 +486,12 @@ export async function searchResidents(
   lgCode: string,
   f: SearchFilter,
 ): Promise<{ total: number; rows: Array<ResidentRow & { kana_sort: string }> }> {
-  let q = db.selectFrom('resident as r').where('r.lg_code', '=', lgCode);
+  // Live and archived 除票 alike: one search covers both stores (views of migration 0010).
+  let q = db.selectFrom('resident_all as r').where('r.lg_code', '=', lgCode);
   const everHad = (build: (h: ReturnType<typeof historyOf>) => ReturnType<typeof historyOf>) =>
     q.where('r.person_no', 'in', build(historyOf()));
   const historyOf = () =>
-    db.selectFrom('resident_history as h').select('h.person_no').where('h.lg_code', '=', lgCode);
+    db.selectFrom('resident_history_all as h').select('h.person_no').where('h.lg_code', '=', lgCode);
 
   if (f.nameNorm) {
     const p = likeContains(f.nameNorm);

@@ -293,7 +293,7 @@ export class ResidentService {
         const purpose = this.checkPurpose(options.purpose);
         checkReveal(actor, options.reveal);
         const personNo = parseInput(PersonNoInput, personNoRaw);
-        const current = await repo.findResident(trx, actor.lgCode, personNo);
+        const current = await repo.findResident(trx, actor.lgCode, personNo, { includeArchive: true });
         if (!current) throw personNotFound();
         const rows = await repo.listHistory(trx, actor.lgCode, personNo);
         const record = ResidentRecord.parse(current.record);
