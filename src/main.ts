@@ -1,11 +1,12 @@
 /**
  * The operator's entry point: `jumin start`, `jumin serve`, `jumin migrate`, `jumin seed`, `jumin staff …`,
- * `jumin audit …`.
+ * `jumin audit …`, `jumin keys …`.
  */
 import { Command } from 'commander';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { loadOrCreateDataKey, raiseSupportMeasureAlerts } from './protection/index.js';
+import { raiseSupportMeasureAlerts } from './protection/index.js';
+import { openKeyring, registerKeyCommands, type Keyring } from './keys/index.js';
 import {
   evaluatePeriodicRules,
   loadOrCreateAuditKey,
@@ -36,19 +37,24 @@ async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) =>
   }
 }
 
-function services(config: Config, handle: DatabaseHandle) {
+function services(config: Config, handle: DatabaseHandle, keyring: Keyring) {
   const key = loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: key.criteriaKey };
-  return { key, changes: new ChangeService(handle.db, systemClock, audit) };
+  return { key, changes: new ChangeService(handle.db, systemClock, audit, keyring) };
 }
 
 /** Demo residents into an empty register, and the demo staff accounts (idempotent). Never in production. */
-async function seedDemo(config: Config, handle: DatabaseHandle, log: pino.Logger): Promise<void> {
+async function seedDemo(
+  config: Config,
+  handle: DatabaseHandle,
+  keyring: Keyring,
+  log: pino.Logger,
+): Promise<void> {
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
   const staff = await seedDemoStaff(handle.db, config.lgCode, systemClock, config);
   if (staff.created.length > 0) log.info({ created: staff.created }, 'demo staff accounts created');
   if ((await countResidents(handle.db, config.lgCode)) > 0) return;
-  const result = await seedDemoData(services(config, handle).changes, systemActor(config.lgCode), {
+  const result = await seedDemoData(services(config, handle, keyring).changes, systemActor(config.lgCode), {
     today: systemClock.today(),
   });
   log.info(result, 'demo data seeded');
@@ -60,8 +66,11 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
-  if (options.seed) await seedDemo(config, handle, log);
-  const { key, changes } = services(config, handle);
+  const keyring = await openKeyring(handle.db, config);
+  // Unwrap (or create) the municipality's data keys now: a wrong master key stops the start, not a request.
+  await keyring.forMunicipality(config.lgCode);
+  if (options.seed) await seedDemo(config, handle, keyring, log);
+  const { key, changes } = services(config, handle, keyring);
   const batch = systemActor(config.lgCode);
   const completeDueMoveOuts = async () => {
     const due = await changes.completeDueMoveOuts(batch);
@@ -69,12 +78,11 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   };
   await completeDueMoveOuts();
 
-  const dataKey = loadOrCreateDataKey(config.keys.dataKeyFile, { create: config.env !== 'production' });
   const app = await buildApp({
     config,
     db: handle.db,
     auditKey: key,
-    dataKey,
+    keyring,
     logger: { level: config.logLevel },
   });
   // Errors of background work are logged by name only: their messages may carry data.
@@ -153,7 +161,7 @@ export async function main(argv: string[]): Promise<void> {
       if (config.env === 'production') throw new ConfigError('demo data is refused when NODE_ENV=production');
       await withDatabase(config, async (h) => {
         await migrateToLatest(h.db);
-        await seedDemo(config, h, pino({ level: config.logLevel }));
+        await seedDemo(config, h, await openKeyring(h.db, config), pino({ level: config.logLevel }));
       });
     });
 
@@ -164,6 +172,7 @@ export async function main(argv: string[]): Promise<void> {
     ensureMunicipality: (db, lgCode) => ensureMunicipality(db, lgCode, DEMO_MUNICIPALITY_NAME),
   });
   registerAuditCommands(program, { loadConfig: () => loadConfig(), openDatabase });
+  registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

@@ -31,6 +31,7 @@ export const AUDIT_FUNCTIONS = [
   'checkpoint',
   'suppression',
   'supportMeasure',
+  'keyRotation',
 ] as const;
 export const AuditFunction = z.enum(AUDIT_FUNCTIONS);
 export type AuditFunction = z.infer<typeof AuditFunction>;

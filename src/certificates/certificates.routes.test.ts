@@ -24,6 +24,7 @@ import {
 } from '../staff/testing.js';
 import { certificateRoutes } from './certificates.routes.js';
 import { flat, pdfText } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -52,7 +53,13 @@ beforeAll(async () => {
   await app.register(
     async (api) => {
       await api.register(authRoutes, { db: handle.db, config, clock });
-      await api.register(certificateRoutes, { db: handle.db, clock, config, actorOf });
+      await api.register(certificateRoutes, {
+        db: handle.db,
+        clock,
+        config,
+        actorOf,
+        keyring: testKeyring(handle.db),
+      });
     },
     { prefix: '/api' },
   );

@@ -327,7 +327,7 @@ describe('the staff command', () => {
           NODE_ENV: 'production',
           DATABASE_URL: 'postgres://x@y/z',
           JUMIN_AUDIT_KEY_FILE: '/k',
-          JUMIN_DATA_KEY_FILE: '/d',
+          JUMIN_MASTER_KEY_FILE: '/d',
         }),
       ).rejects.toThrow(/refused/);
       vi.stubEnv('JUMIN_NEW_PASSWORD', 'short');

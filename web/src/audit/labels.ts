@@ -20,6 +20,7 @@ export const FUNCTION_LABEL: Readonly<Record<string, string>> = {
   checkpoint: 'チェックポイント作成',
   suppression: '抑止',
   supportMeasure: '支援措置',
+  keyRotation: '暗号鍵の更新',
 };
 
 export const OUTCOME_LABEL: Readonly<Record<string, string>> = {
