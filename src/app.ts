@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  await app.register(authPlugin, { db, config, clock });
+  await app.register(authPlugin, { db, config, clock, keyring });
 
   const audit = { clock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const changes = new ChangeService(db, clock, audit, keyring);
@@ -94,8 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { db, config, clock });
-      await api.register(staffRoutes, { db, config, clock });
+      await api.register(authRoutes, { db, config, clock, keyring });
+      await api.register(staffRoutes, { db, config, clock, keyring });
       await api.register(registryRoutes, { changes, residents, actorOf });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
       await api.register(protectionRoutes, { db, clock, config, actorOf, keyring });

@@ -51,7 +51,7 @@ async function seedDemo(
   log: pino.Logger,
 ): Promise<void> {
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
-  const staff = await seedDemoStaff(handle.db, config.lgCode, systemClock, config);
+  const staff = await seedDemoStaff(handle.db, config.lgCode, systemClock, config, keyring);
   if (staff.created.length > 0) log.info({ created: staff.created }, 'demo staff accounts created');
   if ((await countResidents(handle.db, config.lgCode)) > 0) return;
   const result = await seedDemoData(services(config, handle, keyring).changes, systemActor(config.lgCode), {

@@ -49,10 +49,10 @@ beforeAll(async () => {
 
   app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
   configureHttp(app);
-  await app.register(authPlugin, { db: handle.db, config, clock });
+  await app.register(authPlugin, { db: handle.db, config, clock, keyring: testKeyring(handle.db) });
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { db: handle.db, config, clock });
+      await api.register(authRoutes, { db: handle.db, config, clock, keyring: testKeyring(handle.db) });
       await api.register(certificateRoutes, {
         db: handle.db,
         clock,

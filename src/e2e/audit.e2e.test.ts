@@ -105,7 +105,7 @@ beforeAll(async () => {
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
   lockoutThreshold = config.auth.lockoutThreshold;
   const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
+  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
   const today = systemClock.today();

@@ -72,7 +72,7 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, LG_CODE, '架空市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
   const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
+  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
   await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {

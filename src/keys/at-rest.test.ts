@@ -1,6 +1,6 @@
 /**
  * "A database dump alone reveals no My Number": the demo city, a move-in with a 個人番号, a 個人番号 change,
- * a search by 個人番号 and a support measure with its details, then the raw dump — `pg_dump` of the test
+ * a search by 個人番号, a support measure with its details and the demo staff (TOTP secrets), then the raw dump — `pg_dump` of the test
  * schema on PostgreSQL; on the embedded database a logical dump of every table and the data directory's
  * files as they lie on disk — must not contain any 個人番号 (nor the support-measure details) as text.
  */
@@ -17,6 +17,8 @@ import { seedDemoData } from '../registry/demo-data.js';
 import { ensureMunicipality } from '../registry/index.js';
 import { actor, moveInOf, person, registryServices, testClock } from '../registry/testing.js';
 import { myNumberFromBody } from '../shared/index.js';
+import { DEMO_ACCOUNTS, seedDemoStaff } from '../staff/index.js';
+import { loadConfig } from '../config.js';
 import { testKeyring } from './testing.js';
 
 const LG = actor.lgCode;
@@ -46,6 +48,7 @@ beforeAll(async () => {
   const clock = testClock();
   const { changes, residents } = registryServices(handle.db, clock);
   await seedDemoData(changes, actor, { today: clock.today() });
+  await seedDemoStaff(handle.db, LG, clock, loadConfig({ NODE_ENV: 'test' }), testKeyring(handle.db));
 
   const p = person({ name: { family: '暗号', given: '守' } });
   const moved = await changes.moveIn(actor, moveInOf([p], { effectiveDate: '2026-11-20' }));
@@ -105,6 +108,7 @@ function expectNoSecrets(dump: string | Buffer, where: string): void {
   const leaked = myNumbers.filter((n) => dump.includes(n));
   expect(leaked, `個人番号 in clear in ${where}`).toEqual([]);
   for (const d of SECRET_DETAILS) expect(dump.includes(d), `support-measure details in ${where}`).toBe(false);
+  for (const a of DEMO_ACCOUNTS) expect(dump.includes(a.totpSecret), `TOTP secret in ${where}`).toBe(false);
 }
 
 describe('a raw dump of the database', () => {
@@ -114,7 +118,7 @@ describe('a raw dump of the database', () => {
     expect(myNumbers).toContain(mover.formerMyNumber);
   });
 
-  it('contains no 個人番号 and no support-measure details in clear', async () => {
+  it('contains no 個人番号, no support-measure details and no TOTP secret in clear', async () => {
     if (url) {
       const dump = execFileSync('pg_dump', ['--dbname', url, '--schema', schema, '--no-owner'], {
         encoding: 'utf8',
