@@ -2,7 +2,6 @@
  * The register through its HTTP API: the life of one family, step by step, with the current records and
  * histories checked after each step; plus the API's error shape and its OpenAPI document.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { ensureMunicipality } from './registry/index.js';
 import { ADDRESS, ADDRESS_2, TEST_LG_CODE, moveInOf, person } from './registry/testing.js';
 import { FixedClock, PERMISSIONS } from './shared/index.js';
 import { call, createAccount, signIn, type Signed } from './staff/testing.js';
+import { testKeyring } from './keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: TEST_LG_CODE });
   const auditKey = loadOrCreateAuditKey(path.join(keyDir, 'audit.pem'), { create: true });
-  app = await buildApp({ config, db: handle.db, clock, auditKey, dataKey: randomBytes(32) });
+  app = await buildApp({ config, db: handle.db, clock, auditKey, keyring: testKeyring(handle.db) });
   account = await createAccount(handle.db, config, clock, [...PERMISSIONS]);
   staffId = account.staffId;
   session = await signIn(app, clock, account, { 'x-terminal-id': 'COUNTER-3' });

@@ -13,7 +13,8 @@ import { certificateRoutes } from './certificates/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { configureHttp } from './http.js';
-import { loadOrCreateDataKey, protectionRoutes } from './protection/index.js';
+import type { Keyring } from './keys/index.js';
+import { protectionRoutes } from './protection/index.js';
 import { ChangeService, ResidentService, registryRoutes } from './registry/index.js';
 import { systemClock, type Clock } from './shared/index.js';
 import { actorOf, authPlugin, authRoutes, staffRoutes } from './staff/index.js';
@@ -25,8 +26,8 @@ export interface AppDeps {
   logger?: boolean | object;
   /** The access-log signing key; loaded from `config.audit.keyFile` when not given. */
   auditKey?: AuditKey;
-  /** The key encrypting support-measure details; loaded from `config.keys.dataKeyFile` when not given. */
-  dataKey?: Buffer;
+  /** The municipalities' data keys (src/keys: `openKeyring`, or `testKeyring` in tests). */
+  keyring: Keyring;
   /** The built staff UI (`npm run build:web`); defaults to `dist/web` of the checkout. */
   webRoot?: string;
 }
@@ -60,8 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const auditKey =
     deps.auditKey ?? loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
-  const dataKey =
-    deps.dataKey ?? loadOrCreateDataKey(config.keys.dataKeyFile, { create: config.env !== 'production' });
+  const { keyring } = deps;
   const app = Fastify({
     logger: deps.logger ?? false,
     // Request logs would carry query strings, which may hold names or numbers: none are written.
@@ -82,22 +82,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  await app.register(authPlugin, { db, config, clock });
+  await app.register(authPlugin, { db, config, clock, keyring });
 
   const audit = { clock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const changes = new ChangeService(db, clock, audit);
-  const residents = new ResidentService(db, audit, {
-    inquiryPurposes: config.inquiryPurposes,
-    editLockMinutes: config.editLockMinutes,
-  });
+  const changes = new ChangeService(db, clock, audit, keyring);
+  const residents = new ResidentService(
+    db,
+    audit,
+    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
+    keyring,
+  );
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { db, config, clock });
-      await api.register(staffRoutes, { db, config, clock });
+      await api.register(authRoutes, { db, config, clock, keyring });
+      await api.register(staffRoutes, { db, config, clock, keyring });
       await api.register(registryRoutes, { changes, residents, actorOf });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
-      await api.register(protectionRoutes, { db, clock, config, actorOf, dataKey });
-      await api.register(certificateRoutes, { db, clock, config, actorOf });
+      await api.register(protectionRoutes, { db, clock, config, actorOf, keyring });
+      await api.register(certificateRoutes, { db, clock, config, actorOf, keyring });
       api.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, () =>
         app.swagger(),
       );

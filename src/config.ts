@@ -33,8 +33,14 @@ const Env = z.object({
   JUMIN_ALERT_MASS_SEARCH_FACTOR: z.coerce.number().min(1).default(3),
   JUMIN_ALERT_MASS_SEARCH_MINIMUM: z.coerce.number().int().min(1).default(30),
   JUMIN_ALERT_IDLE_SEARCH_MINUTES: z.coerce.number().int().min(1).default(30),
-  /** 32-byte key (base64 in a file, outside the database) encrypting support-measure details until issue 6. */
-  JUMIN_DATA_KEY_FILE: z.string().optional(),
+  /** Who holds the key-encryption key: a local file (`local`) or the municipality's cloud KMS (`kms`). */
+  JUMIN_KEY_PROVIDER: z.enum(['local', 'kms']).default('local'),
+  /** The local provider's versioned key-encryption keys (a file outside the database and its backups). */
+  JUMIN_MASTER_KEY_FILE: z.string().optional(),
+  /** The KMS provider's customer-managed key (ARN or resource name). */
+  JUMIN_KMS_KEY_ID: z.string().optional(),
+  /** An ES module of the deployment exporting `createKmsClient()` (see src/keys/kms-provider.ts). */
+  JUMIN_KMS_CLIENT_MODULE: z.string().optional(),
   /** Minutes a temporary release of a suppression lasts before it reverts by itself. */
   JUMIN_SUPPRESSION_RELEASE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
   /** The certifying officer's title and name on certificates (市区町村長名). */
@@ -60,8 +66,6 @@ const Env = z.object({
   JUMIN_INQUIRY_PURPOSES: z
     .string()
     .default('届出の受付,証明書の交付,住民からの問合せ対応,他課からの照会（公用）,職権調査,審査・決裁'),
-  /** Versioned key-encryption keys (master keys) of the local key provider, outside the database. */
-  JUMIN_MASTER_KEY_FILE: z.string().optional(),
   /** Backups: the primary location, the second location (another data centre), the daily time, retention. */
   JUMIN_BACKUP_DIR: z.string().optional(),
   JUMIN_BACKUP_OFFSITE_DIR: z.string().optional(),
@@ -100,7 +104,12 @@ export interface Config {
   };
   readonly inquiryPurposes: readonly string[];
   readonly editLockMinutes: number;
-  readonly keys: { readonly dataKeyFile: string; readonly masterKeyFile: string };
+  readonly keys: {
+    readonly provider: 'local' | 'kms';
+    readonly masterKeyFile: string;
+    readonly kmsKeyId: string | undefined;
+    readonly kmsClientModule: string | undefined;
+  };
   readonly suppressionReleaseMinutes: number;
   readonly certificates: {
     readonly mayorTitle: string;
@@ -189,10 +198,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     editLockMinutes: e.JUMIN_EDIT_LOCK_MINUTES,
     keys: {
-      dataKeyFile: path.resolve(e.JUMIN_DATA_KEY_FILE ?? path.join(e.JUMIN_DATA_DIR, 'keys', 'data.key')),
+      provider: e.JUMIN_KEY_PROVIDER,
       masterKeyFile: path.resolve(
         e.JUMIN_MASTER_KEY_FILE ?? path.join(e.JUMIN_DATA_DIR, 'keys', 'master.keys'),
       ),
+      kmsKeyId: e.JUMIN_KMS_KEY_ID,
+      kmsClientModule: e.JUMIN_KMS_CLIENT_MODULE ? path.resolve(e.JUMIN_KMS_CLIENT_MODULE) : undefined,
     },
     suppressionReleaseMinutes: e.JUMIN_SUPPRESSION_RELEASE_MINUTES,
     certificates: {
@@ -214,9 +225,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
     ),
   };
-  if (production && !e.JUMIN_DATA_KEY_FILE) {
+  if (e.JUMIN_KEY_PROVIDER === 'kms' && (!e.JUMIN_KMS_KEY_ID || !e.JUMIN_KMS_CLIENT_MODULE)) {
     throw new ConfigError(
-      'NODE_ENV=production requires JUMIN_DATA_KEY_FILE: the data key is set up by the operator',
+      'JUMIN_KEY_PROVIDER=kms requires JUMIN_KMS_KEY_ID and JUMIN_KMS_CLIENT_MODULE (the deployment’s KMS client)',
+    );
+  }
+  if (production && e.JUMIN_KEY_PROVIDER === 'local' && !e.JUMIN_MASTER_KEY_FILE) {
+    throw new ConfigError(
+      'NODE_ENV=production requires JUMIN_MASTER_KEY_FILE (or JUMIN_KEY_PROVIDER=kms): the master key is set up by the operator',
     );
   }
   if (production && !e.JUMIN_AUDIT_KEY_FILE) {

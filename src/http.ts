@@ -14,12 +14,14 @@ import { PROTECTION_ERROR_STATUS } from './protection/index.js';
 import { issuesToError } from './registry/index.js';
 import { DomainError, NotFoundError } from './shared/index.js';
 import { STAFF_ERROR_STATUS } from './staff/index.js';
+import { KEYS_ERROR_STATUS } from './keys/index.js';
 
 /** Domain error codes that are not plain 422 refusals. One table, nowhere else. */
 const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   ...STAFF_ERROR_STATUS,
   ...PROTECTION_ERROR_STATUS,
   ...CERTIFICATE_ERROR_STATUS,
+  ...KEYS_ERROR_STATUS,
   INVALID_REQUEST: 400,
   PURPOSE_REQUIRED: 400,
   FORBIDDEN_ITEM: 403,

@@ -1,11 +1,12 @@
 /**
  * The operator's entry point: `jumin start`, `jumin serve`, `jumin migrate`, `jumin seed`, `jumin staff …`,
- * `jumin audit …`, `jumin backup …`, `jumin restore`, `jumin purge …`, `jumin archive …`.
+ * `jumin audit …`, `jumin backup …`, `jumin restore`, `jumin keys …`, `jumin purge …`, `jumin archive …`.
  */
 import { Command } from 'commander';
 import pino from 'pino';
 import { buildApp } from './app.js';
-import { loadOrCreateDataKey, raiseSupportMeasureAlerts } from './protection/index.js';
+import { raiseSupportMeasureAlerts } from './protection/index.js';
+import { openKeyring, registerKeyCommands, type Keyring } from './keys/index.js';
 import {
   evaluatePeriodicRules,
   loadOrCreateAuditKey,
@@ -14,7 +15,6 @@ import {
 } from './audit/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDown, migrateToLatest, openDatabase, type DatabaseHandle } from './db/index.js';
-import { LocalKeyProvider } from './keys/index.js';
 import { locationsFor, registerBackupCommands, startDailyBackup } from './lifecycle/index.js';
 import { ChangeService, countResidents, ensureMunicipality } from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
@@ -39,19 +39,24 @@ async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) =>
   }
 }
 
-function services(config: Config, handle: DatabaseHandle) {
+function services(config: Config, handle: DatabaseHandle, keyring: Keyring) {
   const key = loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: key.criteriaKey };
-  return { key, changes: new ChangeService(handle.db, systemClock, audit) };
+  return { key, changes: new ChangeService(handle.db, systemClock, audit, keyring) };
 }
 
 /** Demo residents into an empty register, and the demo staff accounts (idempotent). Never in production. */
-async function seedDemo(config: Config, handle: DatabaseHandle, log: pino.Logger): Promise<void> {
+async function seedDemo(
+  config: Config,
+  handle: DatabaseHandle,
+  keyring: Keyring,
+  log: pino.Logger,
+): Promise<void> {
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
-  const staff = await seedDemoStaff(handle.db, config.lgCode, systemClock, config);
+  const staff = await seedDemoStaff(handle.db, config.lgCode, systemClock, config, keyring);
   if (staff.created.length > 0) log.info({ created: staff.created }, 'demo staff accounts created');
   if ((await countResidents(handle.db, config.lgCode)) > 0) return;
-  const result = await seedDemoData(services(config, handle).changes, systemActor(config.lgCode), {
+  const result = await seedDemoData(services(config, handle, keyring).changes, systemActor(config.lgCode), {
     today: systemClock.today(),
   });
   log.info(result, 'demo data seeded');
@@ -63,8 +68,11 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   const applied = await migrateToLatest(handle.db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   await ensureMunicipality(handle.db, config.lgCode, DEMO_MUNICIPALITY_NAME);
-  if (options.seed) await seedDemo(config, handle, log);
-  const { key, changes } = services(config, handle);
+  const keyring = await openKeyring(handle.db, config);
+  // Unwrap (or create) the municipality's data keys now: a wrong master key stops the start, not a request.
+  await keyring.forMunicipality(config.lgCode);
+  if (options.seed) await seedDemo(config, handle, keyring, log);
+  const { key, changes } = services(config, handle, keyring);
   const batch = systemActor(config.lgCode);
   const completeDueMoveOuts = async () => {
     const due = await changes.completeDueMoveOuts(batch);
@@ -72,12 +80,11 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   };
   await completeDueMoveOuts();
 
-  const dataKey = loadOrCreateDataKey(config.keys.dataKeyFile, { create: config.env !== 'production' });
   const app = await buildApp({
     config,
     db: handle.db,
     auditKey: key,
-    dataKey,
+    keyring,
     logger: { level: config.logLevel },
   });
   // Errors of background work are logged by name only: their messages may carry data.
@@ -113,7 +120,7 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
     locations: locationsFor(config),
     dailyAt: config.backup.dailyAt,
     ctx: {
-      keys: LocalKeyProvider.open(config.keys.masterKeyFile, { create: config.env !== 'production' }),
+      keys: keyring.provider,
       clock: systemClock,
       monitoring: config.monitoring,
       terminalId: 'server',
@@ -190,7 +197,7 @@ export async function main(argv: string[]): Promise<void> {
       if (config.env === 'production') throw new ConfigError('demo data is refused when NODE_ENV=production');
       await withDatabase(config, async (h) => {
         await migrateToLatest(h.db);
-        await seedDemo(config, h, pino({ level: config.logLevel }));
+        await seedDemo(config, h, await openKeyring(h.db, config), pino({ level: config.logLevel }));
       });
     });
 
@@ -203,6 +210,7 @@ export async function main(argv: string[]): Promise<void> {
   registerAuditCommands(program, { loadConfig: () => loadConfig(), openDatabase });
   registerBackupCommands(program, { loadConfig: () => loadConfig(), openDatabase });
   registerLifecycleCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
+  registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

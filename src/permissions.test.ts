@@ -3,7 +3,6 @@
  * without a session and 403 to a staff member who holds every permission but its own; and a staff member
  * of another municipality, holding every permission, reaches none of this municipality's data.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { TEST_LG_CODE, moveInOf, person } from './registry/testing.js';
 import { FixedClock, PERMISSIONS, type Permission } from './shared/index.js';
 import { declaredRoutes } from './staff/index.js';
 import { OTHER_LG_CODE, call, createAccount, signIn, type Signed } from './staff/testing.js';
+import { testKeyring } from './keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
   await ensureMunicipality(handle.db, OTHER_LG_CODE, '隣接区');
   const auditKey = loadOrCreateAuditKey(path.join(keyDir, 'audit.pem'), { create: true });
-  app = await buildApp({ config, db: handle.db, clock, auditKey, dataKey: randomBytes(32) });
+  app = await buildApp({ config, db: handle.db, clock, auditKey, keyring: testKeyring(handle.db) });
   await app.ready();
 });
 afterAll(async () => {

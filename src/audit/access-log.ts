@@ -32,6 +32,7 @@ export const AUDIT_FUNCTIONS = [
   'suppression',
   'supportMeasure',
   'backup',
+  'keyRotation',
 ] as const;
 export const AuditFunction = z.enum(AUDIT_FUNCTIONS);
 export type AuditFunction = z.infer<typeof AuditFunction>;

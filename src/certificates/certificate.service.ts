@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { appendAccessLog, type AccessLogInput, type AuditContext } from '../audit/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import type { Keyring } from '../keys/index.js';
 import {
   findMunicipalityName,
   issuesToError,
@@ -162,6 +163,7 @@ export class CertificateService {
     private readonly clock: Clock,
     private readonly audit: AuditContext,
     private readonly settings: CertificateSettings,
+    private readonly keyring: Keyring,
   ) {}
 
   /** The font certificates are rendered with (parsed on first use, once per process). */
@@ -308,11 +310,16 @@ export class CertificateService {
         '除票の写しは、対象の方の宛名番号を指定して請求してください。',
       );
     }
-    const source = await loadCertificateSource(trx, actor.lgCode, {
-      householdNo: request.personNos ? undefined : request.householdNo,
-      personNos: request.personNos,
-      withHistory: request.withHistory,
-    });
+    const source = await loadCertificateSource(
+      trx,
+      actor.lgCode,
+      {
+        householdNo: request.personNos ? undefined : request.householdNo,
+        personNos: request.personNos,
+        withHistory: request.withHistory,
+      },
+      this.keyring.loaded(actor.lgCode),
+    );
     const subjects = source.subjects.map((s) => s.record.personNo as string);
     ctx.subjects = subjects;
     if (request.householdNo !== undefined && request.householdNo !== source.householdNo) {
@@ -334,10 +341,15 @@ export class CertificateService {
       const record =
         own ??
         (
-          await loadCertificateSource(trx, actor.lgCode, {
-            personNos: [requester.personNo],
-            withHistory: false,
-          }).catch((e: unknown) => {
+          await loadCertificateSource(
+            trx,
+            actor.lgCode,
+            {
+              personNos: [requester.personNo],
+              withHistory: false,
+            },
+            this.keyring.loaded(actor.lgCode),
+          ).catch((e: unknown) => {
             if (e instanceof NotFoundError) {
               throw new NotFoundError(
                 'REQUESTER_NOT_FOUND',
@@ -456,6 +468,8 @@ export class CertificateService {
   ): Promise<T> {
     const ctx: RefusalContext = { subjects: [] };
     try {
+      // Before the transaction: the first use in a municipality creates its data keys (own transaction).
+      await this.keyring.forMunicipality(actor.lgCode);
       return await this.db.transaction().execute((trx) => work(trx, ctx));
     } catch (e) {
       if (e instanceof DomainError) {

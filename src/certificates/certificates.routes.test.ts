@@ -24,6 +24,7 @@ import {
 } from '../staff/testing.js';
 import { certificateRoutes } from './certificates.routes.js';
 import { flat, pdfText } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -48,11 +49,17 @@ beforeAll(async () => {
 
   app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
   configureHttp(app);
-  await app.register(authPlugin, { db: handle.db, config, clock });
+  await app.register(authPlugin, { db: handle.db, config, clock, keyring: testKeyring(handle.db) });
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { db: handle.db, config, clock });
-      await api.register(certificateRoutes, { db: handle.db, clock, config, actorOf });
+      await api.register(authRoutes, { db: handle.db, config, clock, keyring: testKeyring(handle.db) });
+      await api.register(certificateRoutes, {
+        db: handle.db,
+        clock,
+        config,
+        actorOf,
+        keyring: testKeyring(handle.db),
+      });
     },
     { prefix: '/api' },
   );

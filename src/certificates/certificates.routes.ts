@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AuditContext } from '../audit/index.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import type { Keyring } from '../keys/index.js';
 import type { Actor, Clock } from '../shared/index.js';
 import { CertificateRequest } from './certificate.js';
 import { CertificateService, IssuanceQuery, VoidInput } from './certificate.service.js';
@@ -18,6 +19,8 @@ export interface CertificateRouteOptions {
   config: Config;
   /** Defaults to the clock and the configured monitoring thresholds. */
   auditContext?: AuditContext;
+  /** Decrypts the 個人番号 a certificate prints. */
+  keyring: Keyring;
   /** Who is acting for this request (the signed-in staff member); throws when nobody is. */
   actorOf: (request: FastifyRequest) => Actor;
 }
@@ -41,6 +44,7 @@ export const certificateRoutes: FastifyPluginAsyncZod<CertificateRouteOptions> =
     opts.clock,
     opts.auditContext ?? { clock: opts.clock, monitoring: opts.config.monitoring },
     opts.config.certificates,
+    opts.keyring,
   );
 
   app.post(

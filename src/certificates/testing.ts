@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import type { Db } from '../db/index.js';
+import { testKeyring } from '../keys/testing.js';
 import { ResidentRecord, type CertificateSubject } from '../registry/index.js';
 import {
   householdNoFromSerial,
@@ -23,7 +24,13 @@ export function certificateConfig(env: Record<string, string> = {}): Config {
 }
 
 export function certificateService(db: Db, clock: Clock, config: Config = certificateConfig()) {
-  return new CertificateService(db, clock, { clock, monitoring: config.monitoring }, config.certificates);
+  return new CertificateService(
+    db,
+    clock,
+    { clock, monitoring: config.monitoring },
+    config.certificates,
+    testKeyring(db),
+  );
 }
 
 /** The PDF's text as `pdftotext -layout` extracts it (UTF-8, lines as laid out on the page). */

@@ -10,6 +10,7 @@ import * as m0004 from './migrations/0004_edit_lock.js';
 import * as m0005 from './migrations/0005_support_measure.js';
 import * as m0006 from './migrations/0006_protection.js';
 import * as m0007 from './migrations/0007_certificates.js';
+import * as m0008 from './migrations/0008_keys.js';
 import * as m0009 from './migrations/0009_transient.js';
 import * as m0010 from './migrations/0010_archive.js';
 
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0005_support_measure': m0005,
   '0006_protection': m0006,
   '0007_certificates': m0007,
+  '0008_keys': m0008,
   '0009_transient': m0009,
   '0010_archive': m0010,
 };

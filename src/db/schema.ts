@@ -73,7 +73,9 @@ export interface ResidentHistoryTable {
   address_norm: string;
   birth_sort: DateColumn | null;
   sex: string;
-  my_number: string | null;
+  /** Migration 0008: HMAC blind index and AES-256-GCM ciphertext of the 個人番号 (src/keys). */
+  my_number_index: Buffer | null;
+  my_number_enc: Buffer | null;
   resident_code: string | null;
   residence_card_no: string | null;
   record: JSONColumnType<Record<string, unknown>>;
@@ -355,6 +357,24 @@ export interface Database {
   certificate_counter: CertificateCounterTable;
   issuance: IssuanceTable;
   issuance_disposal: IssuanceDisposalTable;
+}
+
+// ── keys (envelope encryption), migration 0008 ────────────────────────────────────────────────────────
+
+/** A municipality's data key, only ever stored wrapped by the key provider's KEK (src/keys). */
+export interface DataKeyTable {
+  lg_code: string;
+  purpose: 'field' | 'index';
+  version: number;
+  kek_id: string;
+  wrapped: Buffer;
+  created_at: Timestamp;
+  rewrapped_at: Timestamp | null;
+}
+
+// Declaration merging: the keys table joins the Database interface above.
+export interface Database {
+  data_key: DataKeyTable;
 }
 
 // ── lifecycle (一時保管, 除票の保存, 消去), migrations 0009 and 0010 ───────────────────────────────────────

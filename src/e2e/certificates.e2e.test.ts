@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -25,6 +24,7 @@ import { seedDemoData } from '../registry/demo-data.js';
 import { systemActor, systemClock } from '../shared/index.js';
 import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
 import { flat, pdfText } from '../certificates/testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');
@@ -72,16 +72,18 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, LG_CODE, '架空市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
   const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
+  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit), system, {
+  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
     today: systemClock.today(),
   });
-  const residents = new ResidentService(handle.db, audit, {
-    inquiryPurposes: config.inquiryPurposes,
-    editLockMinutes: config.editLockMinutes,
-  });
+  const residents = new ResidentService(
+    handle.db,
+    audit,
+    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
+    testKeyring(handle.db),
+  );
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   const plain = hits.filter((h) => h.kind === 'japanese' && h.suppressions.length === 0);
   const sizes = new Map<string, number>();
@@ -104,7 +106,7 @@ beforeAll(async () => {
   expect(other, 'a resident of another household').toBeDefined();
   victim = { personNo: other!.personNo, householdNo: other!.householdNo };
 
-  app = await buildApp({ config, db: handle.db, auditKey, dataKey: randomBytes(32), webRoot });
+  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');

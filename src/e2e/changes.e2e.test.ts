@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -23,6 +22,7 @@ import { ChangeService, ResidentService, ensureMunicipality } from '../registry/
 import { seedDemoData } from '../registry/demo-data.js';
 import { systemActor, systemClock } from '../shared/index.js';
 import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
+import { testKeyring } from '../keys/testing.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');
@@ -54,7 +54,6 @@ const other = {
   terminalId: 'T-OTHER',
   permissions: new Set(['change'] as const),
 };
-const dataKey = randomBytes(32);
 
 /** A recent day (so never in the future on the server's clock), written in the Japanese era: R8.11.23. */
 function recentEraDate(daysAgo: number): string {
@@ -87,16 +86,18 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, LG_CODE, '架空市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
   const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
+  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit), system, {
+  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
     today: systemClock.today(),
   });
-  residents = new ResidentService(handle.db, audit, {
-    inquiryPurposes: config.inquiryPurposes,
-    editLockMinutes: config.editLockMinutes,
-  });
+  residents = new ResidentService(
+    handle.db,
+    audit,
+    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
+    testKeyring(handle.db),
+  );
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   const plain = hits.filter((h) => h.kind === 'japanese' && h.suppressions.length === 0);
   const households: string[] = [...new Map(plain.map((h) => [h.householdNo, h.personNo])).values()];
@@ -105,7 +106,11 @@ beforeAll(async () => {
   // Another staff member is editing this person.
   await residents.lockForEdit(other, locked);
   // And this person's changes carry an alert-level suppression (抑止・注意).
-  await new SuppressionService(handle.db, { audit, dataKey, suppressionReleaseMinutes: 30 }).set(system, {
+  await new SuppressionService(handle.db, {
+    audit,
+    keyring: testKeyring(handle.db),
+    suppressionReleaseMinutes: 30,
+  }).set(system, {
     target: { personNo: alerted },
     process: 'change',
     level: 'alert',
@@ -113,7 +118,7 @@ beforeAll(async () => {
     reason: '本人からの申出により確認が必要',
   });
 
-  app = await buildApp({ config, db: handle.db, auditKey, dataKey, webRoot });
+  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -21,6 +20,7 @@ import { ChangeService, ResidentService, ensureMunicipality } from '../registry/
 import { seedDemoData } from '../registry/demo-data.js';
 import { systemActor, systemClock } from '../shared/index.js';
 import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
+import { testKeyring } from '../keys/testing.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = path.resolve(import.meta.dirname, '../..');
@@ -68,16 +68,18 @@ beforeAll(async () => {
   await ensureMunicipality(handle.db, LG_CODE, '架空市');
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
   const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
+  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit), system, {
+  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
     today: systemClock.today(),
   });
-  const residents = new ResidentService(handle.db, audit, {
-    inquiryPurposes: config.inquiryPurposes,
-    editLockMinutes: config.editLockMinutes,
-  });
+  const residents = new ResidentService(
+    handle.db,
+    audit,
+    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
+    testKeyring(handle.db),
+  );
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   for (const hit of hits) {
     if (hit.kind !== 'japanese' || hit.suppressions.length > 0) continue;
@@ -93,7 +95,7 @@ beforeAll(async () => {
   }
   expect(target, 'a demo resident with history').toBeDefined();
 
-  app = await buildApp({ config, db: handle.db, auditKey, dataKey: randomBytes(32), webRoot });
+  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');

@@ -55,10 +55,15 @@ export function unwrapFailed(kekId: string): DomainError {
  * operator retires them. The file lives outside the database and outside backups (mode 0600).
  */
 export class LocalKeyProvider implements KeyProvider {
+  /** Size and modification time of the file when last read: a change means another process rotated. */
+  private seen = '';
+
   private constructor(
     readonly file: string,
-    private readonly versions: Map<number, Buffer>,
-  ) {}
+    private versions: Map<number, Buffer>,
+  ) {
+    this.seen = this.fileStamp();
+  }
 
   /** Opens the KEK file; creates it with one fresh KEK only when `create` is allowed (development, test). */
   static open(file: string, options: { create: boolean }): LocalKeyProvider {
@@ -96,24 +101,88 @@ export class LocalKeyProvider implements KeyProvider {
     return new LocalKeyProvider('', new Map([[1, randomBytes(KEY_BYTES)]]));
   }
 
+  private fileStamp(): string {
+    if (!this.file) return '';
+    try {
+      const st = fs.statSync(this.file);
+      return `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return '';
+    }
+  }
+
+  /**
+   * Re-reads the file when it changed since it was last read: a server started before `jumin keys rotate`
+   * (another process) then wraps new keys under the new KEK and unwraps keys re-wrapped by the rotation.
+   * A file that became unreadable or invalid keeps the versions already known.
+   */
+  private refresh(): void {
+    const stamp = this.fileStamp();
+    if (!this.file || stamp === this.seen || stamp === '') return;
+    try {
+      this.versions = parseKekFile(fs.readFileSync(this.file, 'utf8'), this.file);
+      this.seen = stamp;
+    } catch {
+      // keep what we had; the next call tries again
+    }
+  }
+
   private currentVersion(): number {
     return Math.max(...this.versions.keys());
   }
 
+  /** The KEK versions known, oldest first (e.g. `local:1`, `local:2`). */
+  kekIds(): string[] {
+    this.refresh();
+    return [...this.versions.keys()].sort((a, b) => a - b).map((v) => `local:${v}`);
+  }
+
   currentKekId(): Promise<string> {
+    this.refresh();
     return Promise.resolve(`local:${this.currentVersion()}`);
   }
 
   /** Adds a new KEK version (appended to the file when file-backed) and makes it current. */
   addVersion(): string {
+    this.refresh();
     const version = this.currentVersion() + 1;
     const kek = randomBytes(KEY_BYTES);
     if (this.file) fs.appendFileSync(this.file, `${version} ${kek.toString('base64')}\n`, { mode: 0o600 });
     this.versions.set(version, kek);
+    this.seen = this.fileStamp();
     return `local:${version}`;
   }
 
+  /**
+   * Removes a KEK version from the file (retirement after a rotation). The caller checks first that no
+   * data key is still wrapped by it; the current version cannot be removed.
+   */
+  removeVersion(kekId: string): void {
+    this.refresh();
+    const match = /^local:(\d+)$/.exec(kekId);
+    const version = match ? Number(match[1]) : NaN;
+    if (!this.versions.has(version)) {
+      throw new DomainError('KEK_UNKNOWN', `鍵暗号化鍵 ${kekId} はこの鍵ファイルにありません。`, { kekId });
+    }
+    if (version === this.currentVersion()) {
+      throw new DomainError('KEK_CURRENT', '現在の鍵暗号化鍵は削除できません。', { kekId });
+    }
+    this.versions.delete(version);
+    if (this.file) {
+      const text = [...this.versions.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([v, k]) => `${v} ${k.toString('base64')}\n`)
+        .join('');
+      // Write a new file and rename it over the old one: a crash leaves one whole file or the other.
+      const tmp = `${this.file}.tmp-${process.pid}`;
+      fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'w' });
+      fs.renameSync(tmp, this.file);
+      this.seen = this.fileStamp();
+    }
+  }
+
   wrap(plaintextKey: Buffer, context: KeyContext): Promise<WrappedKey> {
+    this.refresh();
     const version = this.currentVersion();
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.versions.get(version)!, iv);
@@ -127,6 +196,7 @@ export class LocalKeyProvider implements KeyProvider {
 
   unwrap(key: WrappedKey, context: KeyContext): Promise<Buffer> {
     const match = /^local:(\d+)$/.exec(key.kekId);
+    if (match && !this.versions.has(Number(match[1]))) this.refresh();
     const kek = match ? this.versions.get(Number(match[1])) : undefined;
     if (!kek || key.wrapped.length < IV_BYTES + TAG_BYTES + 1) return Promise.reject(unwrapFailed(key.kekId));
     try {

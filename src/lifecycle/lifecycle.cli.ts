@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { openEmbedded, openPostgres, type DatabaseHandle, type Db } from '../db/index.js';
-import { LocalKeyProvider, type KeyProvider } from '../keys/index.js';
+import { openKeyProvider, type KeyProvider } from '../keys/index.js';
 import { isDomainError, systemClock, type Clock } from '../shared/index.js';
 import {
   drillBackup,
@@ -32,7 +32,7 @@ export interface BackupCommandDeps {
   /** Where output goes (tests capture it). */
   print?: (text: string) => void;
   /** The key provider; by default the local provider of config.keys.masterKeyFile. */
-  keys?: (c: Config) => KeyProvider;
+  keys?: (c: Config) => KeyProvider | Promise<KeyProvider>;
   clock?: Clock;
 }
 
@@ -42,10 +42,10 @@ const EMBEDDED_NOTE =
 export function registerBackupCommands(program: Command, deps: BackupCommandDeps): void {
   const print = deps.print ?? ((text: string) => console.log(text));
   const clock = deps.clock ?? systemClock;
-  const keysOf = (c: Config) =>
-    deps.keys?.(c) ?? LocalKeyProvider.open(c.keys.masterKeyFile, { create: c.env !== 'production' });
-  const contextOf = (c: Config): BackupContext => ({
-    keys: keysOf(c),
+  // The configured provider (local KEK file or the municipality's KMS), as the server's keyring uses.
+  const keysOf = (c: Config) => deps.keys?.(c) ?? openKeyProvider(c);
+  const contextOf = async (c: Config): Promise<BackupContext> => ({
+    keys: await keysOf(c),
     clock,
     monitoring: c.monitoring,
     terminalId: 'cli',
@@ -66,7 +66,9 @@ export function registerBackupCommands(program: Command, deps: BackupCommandDeps
     )
     .action(async () => {
       const config = deps.loadConfig();
-      const run = await withDatabase(config, (h) => runBackup(h, locationsFor(config), contextOf(config)));
+      const run = await withDatabase(config, async (h) =>
+        runBackup(h, locationsFor(config), await contextOf(config)),
+      );
       print(`バックアップを作成しました: ${run.file}`);
       print(`第二の保管場所へ複製しました: ${run.offsiteFile}`);
       print(`表 ${run.tables.length} / 行 ${run.rows} / ${run.bytes} バイト / SHA-256 ${run.sha256}`);
@@ -103,7 +105,7 @@ export function registerBackupCommands(program: Command, deps: BackupCommandDeps
     .option('--no-log', 'do not record the check in the access log (e.g. on a machine without the database)')
     .action(async (file: string | undefined, options: { log: boolean }) => {
       const config = deps.loadConfig();
-      const ctx = contextOf(config);
+      const ctx = await contextOf(config);
       const files = file
         ? [resolveBackup(config, file)]
         : (await Promise.all(locationsOf(config).map(([, dir]) => listBackups(dir))))
@@ -142,7 +144,7 @@ export function registerBackupCommands(program: Command, deps: BackupCommandDeps
       const config = deps.loadConfig();
       const target = file ? resolveBackup(config, file) : (await listBackups(config.backup.dir)).at(-1)?.file;
       if (!target) throw new Error(`no backup in ${config.backup.dir}: run \`jumin backup\` first`);
-      const ctx = contextOf(config);
+      const ctx = await contextOf(config);
       const result = await withDatabase(config, (source) =>
         withScratch(config, options.scratchDatabaseUrl, (scratch) =>
           drillBackup(target, scratch, source.db, ctx),
@@ -188,7 +190,7 @@ export function registerBackupCommands(program: Command, deps: BackupCommandDeps
         ? openPostgres(options.targetDatabaseUrl, { max: 2 })
         : await openEmbedded(path.resolve(options.targetDataDir!));
       try {
-        const r = await restoreBackup(source, target.db, contextOf(config));
+        const r = await restoreBackup(source, target.db, await contextOf(config));
         print(`復元しました: ${r.name}（作成 ${r.createdAt}）`);
         print(`表 ${r.actual.length} / 行 ${r.rows}: 件数とチェックサムはすべてバックアップと一致しました。`);
       } finally {

@@ -11,6 +11,7 @@ import { MONITORING, testAuditKey } from '../audit/testing.js';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/index.js';
 import { LocalKeyProvider, type KeyProvider } from '../keys/index.js';
+import { testKeyring } from '../keys/testing.js';
 import { ensureMunicipality } from '../registry/index.js';
 import { DEMO_CITY_NAME, seedDemoData } from '../registry/demo-data.js';
 import { actor, registryServices } from '../registry/testing.js';
@@ -26,7 +27,7 @@ export const NOW = '2026-11-26T01:00:00Z';
 export async function seedSource(db: Db, clock = new FixedClock(NOW)): Promise<AuditKey> {
   await ensureMunicipality(db, LG_CODE, DEMO_CITY_NAME);
   const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
-  await seedDemoStaff(db, LG_CODE, clock, config);
+  await seedDemoStaff(db, LG_CODE, clock, config, testKeyring(db));
   const { changes } = registryServices(db, clock);
   await seedDemoData(changes, actor, { today: clock.today(), households: 12 });
   const auditKey = testAuditKey();

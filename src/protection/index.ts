@@ -40,6 +40,5 @@ export {
   type SupportMeasureDetails,
   type SupportMeasureSummary,
 } from './support-measure.js';
-export { loadOrCreateDataKey } from './crypto.js';
 export { PROTECTION_ERROR_STATUS } from './errors.js';
 export { protectionRoutes, type ProtectionRouteOptions } from './protection.routes.js';

@@ -4,7 +4,6 @@
  * other-municipality checks over all routes live in src/permissions.test.ts once the lead mounts these.
  */
 import { configureHttp } from '../http.js';
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { ensureMunicipality } from '../registry/index.js';
 import { FixedClock, PERMISSIONS, type Permission } from '../shared/index.js';
 import { protectionRoutes } from './index.js';
 import { TEST_LG_CODE, household } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -38,7 +38,7 @@ beforeAll(async () => {
         db: handle.db,
         clock,
         config,
-        dataKey: randomBytes(32),
+        keyring: testKeyring(handle.db),
         actorOf: (request) => ({
           lgCode: TEST_LG_CODE,
           staffId: 'staff-http',

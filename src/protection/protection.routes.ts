@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Actor, Clock } from '../shared/index.js';
-import { loadOrCreateDataKey } from './crypto.js';
+import type { Keyring } from '../keys/index.js';
 import { SupportMeasureService } from './support-measure.service.js';
 import {
   ApplyInput,
@@ -28,8 +28,8 @@ export interface ProtectionRouteOptions {
   config: Config;
   /** Who is acting for this request (the signed-in staff member); throws when nobody is. */
   actorOf: (request: FastifyRequest) => Actor;
-  /** The data key; read (or, outside production, created) from `config.keys.dataKeyFile` when not given. */
-  dataKey?: Buffer;
+  /** The municipalities' data keys (src/keys), encrypting the details. */
+  keyring: Keyring;
 }
 
 const SuppressionParams = z.object({ suppressionId: z.coerce.number().int().positive() });
@@ -39,11 +39,9 @@ const TAG_SUPPORT = '支援措置';
 
 export const protectionRoutes: FastifyPluginAsyncZod<ProtectionRouteOptions> = async (app, opts) => {
   const { db, clock, config, actorOf } = opts;
-  const dataKey =
-    opts.dataKey ?? loadOrCreateDataKey(config.keys.dataKeyFile, { create: config.env !== 'production' });
   const settings = {
     audit: { clock, monitoring: config.monitoring },
-    dataKey,
+    keyring: opts.keyring,
     suppressionReleaseMinutes: config.suppressionReleaseMinutes,
   };
   const suppressions = new SuppressionService(db, settings);

@@ -18,9 +18,10 @@ import {
   raiseSupportMeasureAlerts,
   supportMeasureDeadlines,
 } from './index.js';
-import type { SupportMeasureService } from './support-measure.service.js';
+import { SupportMeasureService } from './support-measure.service.js';
 import type { ProtectionSettings } from './suppression.service.js';
 import { TEST_LG_CODE, household, outboxCount, protectionServices, refusal, staff } from './testing.js';
+import { Keyring, LocalKeyProvider } from '../keys/index.js';
 
 let handle: DatabaseHandle;
 let measures: SupportMeasureService;
@@ -178,10 +179,12 @@ describe('details', () => {
     expect((await measures.details(officer, ids['main']!)).perpetrator.name).toBe(PERPETRATOR);
   });
 
-  it('fail to decrypt under another key', async () => {
-    const { measures: otherKey } = protectionServices(handle.db, clock);
-    await refusal(otherKey.details(officer, ids['main']!), 'DETAILS_UNREADABLE');
-    expect(settings.dataKey).toHaveLength(32);
+  it('fail to decrypt under another master key', async () => {
+    const otherKey = new SupportMeasureService(handle.db, {
+      ...settings,
+      keyring: new Keyring(handle.db, LocalKeyProvider.ephemeral()),
+    });
+    await refusal(otherKey.details(officer, ids['main']!), 'KEY_UNWRAP_FAILED');
   });
 });
 

@@ -192,6 +192,8 @@ export class SupportMeasureService {
   ): Promise<T> {
     try {
       requirePermission(actor, 'supportMeasure');
+      // Before the transaction: the first use in a municipality creates its data keys (own transaction).
+      await this.settings.keyring.forMunicipality(actor.lgCode);
       return await this.db.transaction().execute(work);
     } catch (e) {
       if (e instanceof DomainError) {
@@ -293,7 +295,7 @@ export class SupportMeasureService {
         createdAt: this.clock.now(),
       });
       await repo.insertProtectedPersons(trx, actor.lgCode, measureId, personNos.slice(1));
-      const key = this.settings.dataKey;
+      const key = this.settings.keyring;
       const details: CaseDetails = {
         reason: input.reason,
         applicantRelation: input.applicant.relation ?? null,
@@ -466,7 +468,7 @@ export class SupportMeasureService {
           },
         );
       }
-      const key = this.settings.dataKey;
+      const key = this.settings.keyring;
       const perpetrator = Perpetrator.parse(
         JSON.parse(
           decryptField(
@@ -551,7 +553,7 @@ export class SupportMeasureService {
         release_id: releaseId,
         measure_id: measureId,
         reason: encryptField(
-          this.settings.dataKey,
+          this.settings.keyring,
           input.reason,
           binding(actor.lgCode, 'support_measure_case_release', 'reason', releaseId),
         ),

@@ -14,6 +14,7 @@ import {
   type Actor,
   type Permission,
 } from '../shared/index.js';
+import type { Keyring } from '../keys/index.js';
 import { decryptField, encryptField } from './crypto.js';
 import { parseInput } from './parse.js';
 import * as repo from './suppression.repository.js';
@@ -35,8 +36,8 @@ const MINUTE_MS = 60_000;
 /** What the protection services need besides the database. */
 export interface ProtectionSettings {
   readonly audit: AuditContext;
-  /** The 32-byte data key (see loadOrCreateDataKey). */
-  readonly dataKey: Buffer;
+  /** The municipalities' data keys (src/keys). */
+  readonly keyring: Keyring;
   /** Minutes a temporary release lasts (config.suppressionReleaseMinutes). */
   readonly suppressionReleaseMinutes: number;
 }
@@ -150,6 +151,8 @@ export class SuppressionService {
   ): Promise<T> {
     try {
       requirePermission(actor, permission);
+      // Before the transaction: the first use in a municipality creates its data keys (own transaction).
+      await this.settings.keyring.forMunicipality(actor.lgCode);
       return await this.db.transaction().execute(work);
     } catch (e) {
       if (e instanceof DomainError) {
@@ -222,7 +225,7 @@ export class SuppressionService {
         ...row,
         lg_code: actor.lgCode,
         reason: encryptField(
-          this.settings.dataKey,
+          this.settings.keyring,
           input.reason,
           this.binding(actor.lgCode, 'suppression', id),
         ),
@@ -252,7 +255,7 @@ export class SuppressionService {
         kind: 'release',
         until: null,
         reason: encryptField(
-          this.settings.dataKey,
+          this.settings.keyring,
           input.reason,
           this.binding(actor.lgCode, 'suppression_release', releaseId),
         ),
@@ -292,7 +295,7 @@ export class SuppressionService {
         kind: 'temporary',
         until,
         reason: encryptField(
-          this.settings.dataKey,
+          this.settings.keyring,
           input.reason,
           this.binding(actor.lgCode, 'suppression_release', releaseId),
         ),
@@ -321,7 +324,7 @@ export class SuppressionService {
       );
       const now = this.clock.now();
       const today = this.clock.today();
-      const key = this.settings.dataKey;
+      const key = this.settings.keyring;
       const views = rows.map((r): SuppressionView => {
         const own = releases.filter((x) => x.suppression_id === r.suppression_id);
         const released = own.some((x) => x.kind === 'release');

@@ -2,11 +2,11 @@
  * For tests of protection: the services on a test database with a fresh data key, staff members holding
  * chosen permissions, and residents created through the register's real change service.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/index.js';
+import { testKeyring } from '../keys/testing.js';
 import { moveInOf, person, registryServices } from '../registry/testing.js';
 import { DomainError, PERMISSIONS, type Actor, type FixedClock, type Permission } from '../shared/index.js';
 import { SupportMeasureService } from './support-measure.service.js';
@@ -19,7 +19,7 @@ export function protectionServices(db: Db, clock: FixedClock) {
   const config = loadConfig({ NODE_ENV: 'test' });
   const settings: ProtectionSettings = {
     audit: { clock, monitoring: config.monitoring },
-    dataKey: randomBytes(32),
+    keyring: testKeyring(db),
     suppressionReleaseMinutes: RELEASE_MINUTES,
   };
   return {

@@ -58,6 +58,14 @@ import {
 import { checkSuppression } from '../protection/index.js';
 import { parseInput } from './parse.js';
 import { logAccess, targetsOf, type AuditSettings } from './access.js';
+import type { Keyring, MunicipalityKeys } from '../keys/index.js';
+import {
+  myNumberColumns,
+  outboxMyNumberBinding,
+  recordOf,
+  storedRecord,
+  withoutMyNumbers,
+} from './my-number.js';
 
 export type { Actor };
 
@@ -108,7 +116,8 @@ const IDENTITY_ITEMS = [
   'status',
 ] as const;
 
-function identityOf(r: ResidentRecord) {
+/** 本人確認情報 for Juki-net; the 個人番号 is added encrypted by `commit` (my-number.ts). */
+function identityOf(r: Omit<ResidentRecord, 'myNumber'>) {
   return {
     personNo: r.personNo,
     kind: r.kind,
@@ -119,7 +128,6 @@ function identityOf(r: ResidentRecord) {
     sex: r.sex,
     address: r.address,
     residentCode: r.residentCode,
-    myNumber: r.myNumber,
     status: r.status,
   };
 }
@@ -129,7 +137,9 @@ function identityChanged(before: ResidentRecord | undefined, after: ResidentReco
   return IDENTITY_ITEMS.some((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
 
-export function searchColumnsOf(r: ResidentRecord): repo.SnapshotWrite['search'] & { kanaSort: string } {
+export function searchColumnsOf(
+  r: ResidentRecord,
+): Omit<repo.SnapshotWrite['search'], 'myNumberIndex' | 'myNumberEnc'> & { kanaSort: string } {
   const n = (s: string | undefined) => (s ? normalizeForSearch(s) : '');
   const names = [r.name ? `${r.name.family}${r.name.given}` : '', r.foreign?.latinName ?? ''].filter(Boolean);
   const others = [
@@ -147,7 +157,6 @@ export function searchColumnsOf(r: ResidentRecord): repo.SnapshotWrite['search']
     addressNorm: n(`${r.address.text}${r.address.katagaki ?? ''}`),
     birthSort: flexDateSortKey(r.birthDate) ?? null,
     sex: r.sex,
-    myNumber: r.myNumber ?? null,
     residentCode: r.residentCode ?? null,
     residenceCardNo:
       r.foreign?.status.category === 'midLongTerm'
@@ -167,7 +176,13 @@ export class ChangeService {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly audit: AuditSettings,
+    private readonly keyring: Keyring,
   ) {}
+
+  /** The municipality's data keys, loaded by `run` before any transaction opens. */
+  private keys(actor: Actor): MunicipalityKeys {
+    return this.keyring.loaded(actor.lgCode);
+  }
 
   /**
    * Runs a change operation for a staff member holding the `change` permission (the batch job: `batch`).
@@ -181,6 +196,8 @@ export class ChangeService {
     const { changeType, permission = 'change' } = what;
     try {
       requirePermission(actor, permission);
+      // Before any transaction: the first use in a municipality creates its data keys (own transaction).
+      await this.keyring.forMunicipality(actor.lgCode);
       return await work();
     } catch (e) {
       if (e instanceof DomainError) {
@@ -967,14 +984,14 @@ export class ChangeService {
               { changeId: change.change_id },
             );
           }
-          const changed = ResidentRecord.parse(s.record);
+          const changed = recordOf(this.keys(actor), s);
           households.add(changed.householdNo);
           let restored: ResidentRecord;
           if (s.history_seq === 1) {
             restored = removed(changed, 'entryCancelled', { reason: 'entryCancelled', effectiveDate: today });
           } else {
             const prior = await repo.findSnapshot(trx, actor.lgCode, s.person_no, s.history_seq - 1);
-            restored = ResidentRecord.parse(prior!.record);
+            restored = recordOf(this.keys(actor), prior!);
           }
           households.add(restored.householdNo);
           updates.push({ before: current, after: restored });
@@ -1041,6 +1058,7 @@ export class ChangeService {
           now,
           this.clock.today(),
         );
+    const keys = this.keys(actor);
     const changeId = await repo.insertChange(trx, {
       lgCode: actor.lgCode,
       changeType: d.changeType,
@@ -1053,7 +1071,8 @@ export class ChangeService {
       terminalId: actor.terminalId,
       notes: d.notes,
       cancelsChangeId: d.cancelsChangeId,
-      payload: d.payload,
+      // The request as entered, but no 個人番号: the snapshots this change writes keep it, encrypted.
+      payload: withoutMyNumbers(d.payload) as Record<string, unknown>,
     });
     const persons: ChangeResult['persons'] = [];
     const messages: Array<{ topic: string; key: string; payload: Record<string, unknown> }> = [];
@@ -1073,8 +1092,8 @@ export class ChangeService {
         removedOn: after.removal?.effectiveDate ?? null,
         plannedMoveOut: after.status === 'current' ? (after.plannedMoveOut?.plannedDate ?? null) : null,
         kanaSort,
-        search,
-        record: after,
+        search: { ...search, ...myNumberColumns(keys, after.personNo, historySeq, after.myNumber) },
+        record: storedRecord(after),
       });
       persons.push({ personNo: after.personNo, historySeq });
       const header = {
@@ -1091,7 +1110,19 @@ export class ChangeService {
         messages.push({
           topic: 'juki.identityInfo',
           key: after.personNo,
-          payload: { ...header, identity: identityOf(after) },
+          payload: {
+            ...header,
+            identity: {
+              ...identityOf(after),
+              ...(after.myNumber
+                ? {
+                    myNumberEnc: keys
+                      .encrypt(outboxMyNumberBinding(changeId, after.personNo, historySeq), after.myNumber)
+                      .toString('base64'),
+                  }
+                : {}),
+            },
+          },
         });
       }
     }
@@ -1136,7 +1167,7 @@ export class ChangeService {
     for (const householdNo of touched) {
       const members = (await repo.findHouseholdMembers(trx, actor.lgCode, householdNo))
         .filter((row) => !updated.has(row.person_no))
-        .map((row) => ResidentRecord.parse(row.record));
+        .map((row) => recordOf(this.keys(actor), row));
       for (const r of updated.values()) {
         if (r.householdNo === householdNo && r.status === 'current') members.push(r);
       }
@@ -1261,7 +1292,15 @@ export class ChangeService {
     numbers: { myNumber?: string | undefined; residentCode?: string | undefined },
     exceptPersonNo?: string,
   ): Promise<void> {
-    const holder = await repo.findCurrentHolder(trx, actor.lgCode, numbers, exceptPersonNo);
+    const holder = await repo.findCurrentHolder(
+      trx,
+      actor.lgCode,
+      {
+        myNumberIndex: numbers.myNumber ? this.keys(actor).blindIndex(numbers.myNumber) : undefined,
+        residentCode: numbers.residentCode,
+      },
+      exceptPersonNo,
+    );
     if (holder) {
       throw refuse(
         'ALREADY_REGISTERED',
@@ -1273,7 +1312,7 @@ export class ChangeService {
   private async load(trx: repo.Trx, actor: Actor, personNo: string, forUpdate: boolean): Promise<Loaded> {
     const row = await repo.findResident(trx, actor.lgCode, personNo, { forUpdate });
     if (!row) throw personNotFound();
-    return { seq: row.history_seq, record: ResidentRecord.parse(row.record) };
+    return { seq: row.history_seq, record: recordOf(this.keys(actor), row) };
   }
 
   private async loadCurrent(trx: repo.Trx, actor: Actor, personNo: string): Promise<Loaded> {
@@ -1290,7 +1329,7 @@ export class ChangeService {
 
   private async loadMembers(trx: repo.Trx, actor: Actor, householdNo: string): Promise<Loaded[]> {
     const rows = await repo.findHouseholdMembers(trx, actor.lgCode, householdNo, { forUpdate: true });
-    return rows.map((r) => ({ seq: r.history_seq, record: ResidentRecord.parse(r.record) }));
+    return rows.map((r) => ({ seq: r.history_seq, record: recordOf(this.keys(actor), r) }));
   }
 }
 

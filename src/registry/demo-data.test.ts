@@ -7,6 +7,8 @@ import { DEMO_CITY_NAME, seedDemoData, type DemoDataSummary } from './demo-data.
 import { ensureMunicipality } from './resident.repository.js';
 import { ResidentRecord } from './resident.js';
 import { registryServices } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
+import { recordOf, snapshotMyNumberBinding } from './my-number.js';
 
 const actor: Actor = {
   lgCode: '999016',
@@ -31,13 +33,23 @@ async function seeded(): Promise<Seeded> {
   return { handle, summary };
 }
 
+/** The current rows, each record with its 個人番号 decrypted back in (as the services read it). */
 async function residents(handle: DatabaseHandle) {
-  return handle.db
-    .selectFrom('resident')
-    .select(['person_no', 'history_seq', 'status', 'household_no', 'relationship', 'record'])
-    .where('lg_code', '=', actor.lgCode)
-    .orderBy('person_no')
+  const keys = await testKeyring(handle.db).forMunicipality(actor.lgCode);
+  const rows = await handle.db
+    .selectFrom('resident as r')
+    .innerJoin('resident_history as h', (j) =>
+      j
+        .onRef('h.lg_code', '=', 'r.lg_code')
+        .onRef('h.person_no', '=', 'r.person_no')
+        .onRef('h.history_seq', '=', 'r.history_seq'),
+    )
+    .select(['r.person_no', 'r.history_seq', 'r.status', 'r.household_no', 'r.relationship', 'r.record'])
+    .select('h.my_number_enc')
+    .where('r.lg_code', '=', actor.lgCode)
+    .orderBy('r.person_no')
     .execute();
+  return rows.map((r) => ({ ...r, record: recordOf(keys, r) }));
 }
 
 let first: Seeded;
@@ -92,11 +104,19 @@ describe('seedDemoData', () => {
   });
 
   it('gives every person a valid, distinct My Number and resident code, also in the history', async () => {
-    const history = await first.handle.db
-      .selectFrom('resident_history')
-      .select(['person_no', 'my_number', 'resident_code'])
-      .where('lg_code', '=', actor.lgCode)
-      .execute();
+    const keys = await testKeyring(first.handle.db).forMunicipality(actor.lgCode);
+    const history = (
+      await first.handle.db
+        .selectFrom('resident_history')
+        .select(['person_no', 'history_seq', 'my_number_enc', 'resident_code'])
+        .where('lg_code', '=', actor.lgCode)
+        .execute()
+    ).map((h) => ({
+      ...h,
+      my_number: h.my_number_enc
+        ? keys.decrypt(snapshotMyNumberBinding(h.person_no, h.history_seq), h.my_number_enc)
+        : null,
+    }));
     for (const h of history) {
       expect(parseMyNumber(h.my_number!)).toBe(h.my_number);
       expect(parseResidentCode(h.resident_code!)).toBe(h.resident_code);

@@ -6,7 +6,9 @@
 import { NotFoundError } from '../shared/index.js';
 import { REASONS, type Reason } from './change.js';
 import * as repo from './resident.repository.js';
-import { ResidentRecord } from './resident.js';
+import type { MunicipalityKeys } from '../keys/index.js';
+import { recordOf } from './my-number.js';
+import type { ResidentRecord } from './resident.js';
 
 export interface SubjectHistoryEntry {
   historySeq: number;
@@ -34,13 +36,15 @@ export interface CertificateSource {
 }
 
 /**
- * Loads the persons a certificate is about. With `personNos`, exactly those persons (current or removed)
+ * Loads the persons a certificate is about, with their 個人番号 decrypted with the municipality's `keys`
+ * (the certificate prints it only when asked for and allowed). With `personNos`, exactly those persons (current or removed)
  * in household order — they must share one household; without, every current member of `householdNo`.
  */
 export async function loadCertificateSource(
   db: repo.Trx | Parameters<typeof repo.findResident>[0],
   lgCode: string,
   q: { householdNo?: string | undefined; personNos?: readonly string[] | undefined; withHistory: boolean },
+  keys: MunicipalityKeys,
 ): Promise<CertificateSource> {
   let records: ResidentRecord[];
   if (q.personNos && q.personNos.length > 0) {
@@ -53,7 +57,7 @@ export async function loadCertificateSource(
           '指定された宛名番号の方が見つかりません。宛名番号を確認してください。',
         );
       }
-      records.push(ResidentRecord.parse(row.record));
+      records.push(recordOf(keys, row));
     }
     records.sort((a, b) => a.householdOrder - b.householdOrder);
   } else if (q.householdNo) {
@@ -64,7 +68,7 @@ export async function loadCertificateSource(
         '指定された世帯に現在の世帯員がいません。世帯番号を確認してください。',
       );
     }
-    records = rows.map((r) => ResidentRecord.parse(r.record));
+    records = rows.map((r) => recordOf(keys, r));
   } else {
     throw new NotFoundError(
       'PERSON_NOT_FOUND',
@@ -78,9 +82,7 @@ export async function loadCertificateSource(
       '一通の証明書には同じ世帯の方だけを記載できます。世帯ごとに請求してください。',
     );
   }
-  const members = (await repo.findHouseholdAllMembers(db, lgCode, householdNo)).map((r) =>
-    ResidentRecord.parse(r.record),
-  );
+  const members = (await repo.findHouseholdAllMembers(db, lgCode, householdNo)).map((r) => recordOf(keys, r));
   const head =
     members.find((m) => m.relationship === '世帯主' && m.status === 'current') ??
     members.find((m) => m.relationship === '世帯主');
@@ -95,7 +97,7 @@ export async function loadCertificateSource(
           effectiveDate: h.effective_date,
           notifiedOn: h.notified_on ?? undefined,
           cancelled: h.cancelled_by !== null || h.cancels_change_id !== null,
-          record: ResidentRecord.parse(h.record),
+          record: recordOf(keys, h),
         }))
       : [];
     subjects.push({ record, history });

@@ -15,6 +15,8 @@ export interface ResidentRow {
   household_no: string | null;
   household_order: number | null;
   record: Record<string, unknown>;
+  /** The snapshot's 個人番号, encrypted (from resident_history; src/registry/my-number.ts). */
+  my_number_enc: Buffer | null;
 }
 
 export interface SnapshotRow {
@@ -22,6 +24,7 @@ export interface SnapshotRow {
   history_seq: number;
   change_id: number;
   record: Record<string, unknown>;
+  my_number_enc: Buffer | null;
 }
 
 export interface ChangeRow {
@@ -106,6 +109,16 @@ const residentColumns = [
 ] as const;
 
 /**
+ * The encrypted 個人番号 of the snapshot a current-record row points at, live or archived (a subquery:
+ * FOR UPDATE stays on the row). `table` is the name or alias the outer query reads the row from.
+ */
+function myNumberEncOf(table: 'resident' | 'resident_all' | 'r') {
+  return sql<Buffer | null>`(SELECT h.my_number_enc FROM resident_history_all h
+    WHERE h.lg_code = ${sql.ref(`${table}.lg_code`)} AND h.person_no = ${sql.ref(`${table}.person_no`)}
+      AND h.history_seq = ${sql.ref(`${table}.history_seq`)})`.as('my_number_enc');
+}
+
+/**
  * The person's current-record row. Changes read the live table (with `forUpdate`); reads that must reach
  * 除票 moved to the removed-records archive (inquiry, certificates) pass `includeArchive`.
  */
@@ -115,9 +128,11 @@ export async function findResident(
   personNo: string,
   options: { forUpdate?: boolean; includeArchive?: boolean } = {},
 ): Promise<ResidentRow | undefined> {
+  const table = options.includeArchive && !options.forUpdate ? 'resident_all' : 'resident';
   let q = db
-    .selectFrom(options.includeArchive && !options.forUpdate ? 'resident_all' : 'resident')
+    .selectFrom(table)
     .select(residentColumns)
+    .select(myNumberEncOf(table))
     .where('lg_code', '=', lgCode)
     .where('person_no', '=', personNo);
   if (options.forUpdate) q = q.forUpdate();
@@ -134,6 +149,7 @@ export async function findHouseholdMembers(
   let q = db
     .selectFrom('resident')
     .select(residentColumns)
+    .select(myNumberEncOf('resident'))
     .where('lg_code', '=', lgCode)
     .where('household_no', '=', householdNo)
     .where('status', '=', 'current')
@@ -152,6 +168,7 @@ export async function findHouseholdAllMembers(
   return db
     .selectFrom('resident_all')
     .select(residentColumns)
+    .select(myNumberEncOf('resident_all'))
     .where('lg_code', '=', lgCode)
     .where('household_no', '=', householdNo)
     .orderBy('household_order')
@@ -169,15 +186,19 @@ export async function maxHouseholdOrder(trx: Trx, lgCode: string, householdNo: s
   return Number(row?.m ?? 0);
 }
 
-/** A current resident holding this 個人番号 or 住民票コード, other than `exceptPersonNo`. */
+/** A current resident holding this 個人番号 (by its blind index) or 住民票コード, other than `exceptPersonNo`. */
 export async function findCurrentHolder(
   db: Executor,
   lgCode: string,
-  numbers: { myNumber?: string | undefined; residentCode?: string | undefined },
+  numbers: { myNumberIndex?: Buffer | undefined; residentCode?: string | undefined },
   exceptPersonNo?: string,
 ): Promise<string | undefined> {
   const conditions: Array<ReturnType<typeof sql<boolean>>> = [];
-  if (numbers.myNumber) conditions.push(sql<boolean>`record->>'myNumber' = ${numbers.myNumber}`);
+  if (numbers.myNumberIndex) {
+    conditions.push(sql<boolean>`EXISTS (SELECT 1 FROM resident_history h
+      WHERE h.lg_code = resident.lg_code AND h.person_no = resident.person_no
+        AND h.history_seq = resident.history_seq AND h.my_number_index = ${numbers.myNumberIndex})`);
+  }
   if (numbers.residentCode) conditions.push(sql<boolean>`record->>'residentCode' = ${numbers.residentCode}`);
   if (conditions.length === 0) return undefined;
   let q = db
@@ -248,7 +269,9 @@ export interface SnapshotWrite {
     addressNorm: string;
     birthSort: string | null;
     sex: string;
-    myNumber: string | null;
+    /** Blind index and ciphertext of the 個人番号 (my-number.ts); never the number in clear. */
+    myNumberIndex: Buffer | null;
+    myNumberEnc: Buffer | null;
     residentCode: string | null;
     residenceCardNo: string | null;
   };
@@ -257,6 +280,7 @@ export interface SnapshotWrite {
 
 /** Appends a snapshot to the history and points the current-record index at it. */
 export async function writeSnapshot(trx: Trx, s: SnapshotWrite): Promise<void> {
+  if ('myNumber' in s.record) throw new Error('a record is stored without its 個人番号 (see my-number.ts)');
   const record = JSON.stringify(s.record);
   await trx
     .insertInto('resident_history')
@@ -273,7 +297,8 @@ export async function writeSnapshot(trx: Trx, s: SnapshotWrite): Promise<void> {
       address_norm: s.search.addressNorm,
       birth_sort: s.search.birthSort,
       sex: s.search.sex,
-      my_number: s.search.myNumber,
+      my_number_index: s.search.myNumberIndex,
+      my_number_enc: s.search.myNumberEnc,
       resident_code: s.search.residentCode,
       residence_card_no: s.search.residenceCardNo,
       record,
@@ -369,7 +394,7 @@ export async function snapshotsOfChange(
 ): Promise<SnapshotRow[]> {
   return db
     .selectFrom('resident_history')
-    .select(['person_no', 'history_seq', 'change_id', 'record'])
+    .select(['person_no', 'history_seq', 'change_id', 'record', 'my_number_enc'])
     .where('lg_code', '=', lgCode)
     .where('change_id', '=', changeId)
     .orderBy('person_no')
@@ -384,7 +409,7 @@ export async function findSnapshot(
 ): Promise<SnapshotRow | undefined> {
   return db
     .selectFrom('resident_history')
-    .select(['person_no', 'history_seq', 'change_id', 'record'])
+    .select(['person_no', 'history_seq', 'change_id', 'record', 'my_number_enc'])
     .where('lg_code', '=', lgCode)
     .where('person_no', '=', personNo)
     .where('history_seq', '=', historySeq)
@@ -406,6 +431,7 @@ export async function listHistory(db: Executor, lgCode: string, personNo: string
       'h.history_seq',
       'h.change_id',
       'h.record',
+      'h.my_number_enc',
       'h.recorded_at',
       'c.change_type',
       'c.change_kind',
@@ -464,7 +490,8 @@ export interface SearchFilter {
   sex?: string | undefined;
   personNo?: string | undefined;
   householdNo?: string | undefined;
-  myNumber?: string | undefined;
+  /** Blind index of the 個人番号 searched for. */
+  myNumberIndex?: Buffer | undefined;
   residentCode?: string | undefined;
   residenceCardNo?: string | undefined;
   /** 'current' (on the register), 'removed' (除票 only) or 'all'. */
@@ -515,7 +542,7 @@ export async function searchResidents(
   }
   if (f.birthFrom) q = everHad((h) => h.where('h.birth_sort', '>=', f.birthFrom!));
   if (f.birthTo) q = everHad((h) => h.where('h.birth_sort', '<=', f.birthTo!));
-  if (f.myNumber) q = everHad((h) => h.where('h.my_number', '=', f.myNumber!));
+  if (f.myNumberIndex) q = everHad((h) => h.where('h.my_number_index', '=', f.myNumberIndex!));
   if (f.residentCode) q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!));
   if (f.residenceCardNo) q = everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));
   if (f.householdNo) q = everHad((h) => h.where('h.household_no', '=', f.householdNo!));
@@ -535,6 +562,7 @@ export async function searchResidents(
       'r.record',
       'r.kana_sort',
     ])
+    .select(myNumberEncOf('r'))
     // Code-point order: the same on every server whatever its locale (hiragana sort in 五十音 order).
     .orderBy(sql`r.kana_sort COLLATE "C"`)
     .orderBy('r.person_no')

@@ -30,6 +30,8 @@ import {
 } from './access.js';
 import { parseInput } from './parse.js';
 import * as repo from './resident.repository.js';
+import type { Keyring } from '../keys/index.js';
+import { recordOf } from './my-number.js';
 import {
   HouseholdNoInput,
   MyNumberInput,
@@ -270,6 +272,7 @@ export class ResidentService {
     private readonly db: Db,
     private readonly audit: AuditSettings,
     private readonly settings: RegistryReadSettings,
+    private readonly keyring: Keyring,
   ) {}
 
   /** The purposes a staff member chooses from before opening a record. */
@@ -296,7 +299,8 @@ export class ResidentService {
         const current = await repo.findResident(trx, actor.lgCode, personNo, { includeArchive: true });
         if (!current) throw personNotFound();
         const rows = await repo.listHistory(trx, actor.lgCode, personNo);
-        const record = ResidentRecord.parse(current.record);
+        const keys = this.keyring.loaded(actor.lgCode);
+        const record = recordOf(keys, current);
         const now = this.audit.clock.now();
         const today = this.audit.clock.today();
         const confirmedSuppressions = await checkSuppression(
@@ -358,7 +362,7 @@ export class ResidentService {
             notes: h.notes ?? undefined,
             cancelsChangeId: h.cancels_change_id ?? undefined,
             cancelledByChangeId: h.cancelled_by ?? undefined,
-            record: maskRecord(ResidentRecord.parse(h.record), reveal),
+            record: maskRecord(recordOf(keys, h), reveal),
           })),
         };
       },
@@ -426,7 +430,7 @@ export class ResidentService {
         sex: c.sex,
         personNo: c.personNo,
         householdNo: c.householdNo,
-        myNumber: c.myNumber,
+        myNumberIndex: c.myNumber ? this.keyring.loaded(actor.lgCode).blindIndex(c.myNumber) : undefined,
         residentCode: c.residentCode,
         residenceCardNo: c.residenceCardNo,
         status: c.status,
@@ -476,7 +480,7 @@ export class ResidentService {
         const personNo = parseInput(PersonNoInput, personNoRaw);
         const row = await repo.findResident(trx, actor.lgCode, personNo);
         if (!row) throw personNotFound();
-        const r = ResidentRecord.parse(row.record);
+        const r = recordOf(this.keyring.loaded(actor.lgCode), row);
         const planned = r.plannedMoveOut;
         const removal = r.status === 'movedOut' ? r.removal : undefined;
         const destination = planned?.destination ?? removal?.destination;
@@ -583,6 +587,8 @@ export class ResidentService {
     target?: string,
   ): Promise<T> {
     try {
+      // Before the transaction: the first use in a municipality creates its data keys (own transaction).
+      await this.keyring.forMunicipality(actor.lgCode);
       return await this.db.transaction().execute(work);
     } catch (e) {
       if (e instanceof DomainError) {

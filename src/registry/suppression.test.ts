@@ -2,7 +2,6 @@
  * Suppression (抑止) enforced inside the register's services, not only in the UI: change entry and inquiry
  * are blocked (error) or need the clerk's confirmation (alert), and search results and inquiry show it.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
@@ -12,6 +11,7 @@ import type { ChangeService } from './change.service.js';
 import { ensureMunicipality } from './resident.repository.js';
 import type { ResidentService } from './resident.service.js';
 import { TEST_LG_CODE, actor, moveInOf, person, registryServices, testClock } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 let handle: DatabaseHandle;
 let clock: FixedClock;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   ({ changes, residents } = services);
   suppressions = new SuppressionService(handle.db, {
     audit: { clock, monitoring: services.audit.monitoring },
-    dataKey: randomBytes(32),
+    keyring: testKeyring(handle.db),
     suppressionReleaseMinutes: 30,
   });
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');

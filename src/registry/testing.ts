@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/index.js';
+import { testKeyring } from '../keys/testing.js';
 import {
   FixedClock,
   PERMISSIONS,
@@ -38,11 +39,13 @@ export function registryServices(db: Db, clock: Clock) {
   const audit: AuditSettings = { clock, monitoring: config.monitoring, criteriaKey: randomBytes(32) };
   return {
     audit,
-    changes: new ChangeService(db, clock, audit),
-    residents: new ResidentService(db, audit, {
-      inquiryPurposes: config.inquiryPurposes,
-      editLockMinutes: config.editLockMinutes,
-    }),
+    changes: new ChangeService(db, clock, audit, testKeyring(db)),
+    residents: new ResidentService(
+      db,
+      audit,
+      { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
+      testKeyring(db),
+    ),
   };
 }
 

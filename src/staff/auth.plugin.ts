@@ -16,6 +16,7 @@ import type { Db } from '../db/index.js';
 import { Permission, systemClock, type Actor, type Clock } from '../shared/index.js';
 import { AuthService, type ResolvedSession } from './auth.service.js';
 import { forbidden, jsonRequired, unauthenticated } from './staff.js';
+import type { Keyring } from '../keys/index.js';
 
 /** What a route needs: a permission, any signed-in staff member, or nobody (sign-in, health, OpenAPI). */
 export type RoutePermission = Permission | 'public' | 'authenticated';
@@ -45,6 +46,8 @@ export interface AuthPluginOptions {
   db: Db;
   config: Config;
   clock?: Clock;
+  /** Decrypts the TOTP secrets (src/keys). */
+  keyring: Keyring;
   /** Routes under this prefix are checked; others (the static UI) are not. Default '/api'. */
   prefix?: string;
 }
@@ -103,7 +106,7 @@ function isJson(request: FastifyRequest): boolean {
 }
 
 async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Promise<void> {
-  const auth = new AuthService(opts.db, opts.config, opts.clock ?? systemClock);
+  const auth = new AuthService(opts.db, opts.config, opts.clock ?? systemClock, opts.keyring);
   const prefix = opts.prefix ?? '/api';
   const declared: RouteDeclaration[] = [];
 

@@ -10,11 +10,14 @@ import { systemClock, type Clock } from '../shared/index.js';
 import { actorOf, clearSessionCookie, sessionTokenOf, setSessionCookie, signedInOf } from './auth.plugin.js';
 import { AuthService, LoginRequest, SecondFactorRequest, SignedIn } from './auth.service.js';
 import { invalidTerminalId, TerminalId, UNKNOWN_TERMINAL } from './staff.js';
+import type { Keyring } from '../keys/index.js';
 
 export interface StaffRouteOptions {
   db: Db;
   config: Config;
   clock?: Clock;
+  /** Encrypts and decrypts the TOTP secrets (src/keys). */
+  keyring: Keyring;
 }
 
 const TAGS = ['ログイン'];
@@ -29,7 +32,7 @@ function terminalOf(headers: Record<string, string | string[] | undefined>): str
 }
 
 export const authRoutes: FastifyPluginAsyncZod<StaffRouteOptions> = async (app, opts) => {
-  const auth = new AuthService(opts.db, opts.config, opts.clock ?? systemClock);
+  const auth = new AuthService(opts.db, opts.config, opts.clock ?? systemClock, opts.keyring);
 
   app.post(
     '/auth/login',

@@ -46,6 +46,8 @@ import {
   unauthenticated,
   type SessionEndReason,
 } from './staff.js';
+import type { Keyring } from '../keys/index.js';
+import { openTotpSecret } from './totp-secret.js';
 
 /** Between the password and the second factor a clerk has this long. */
 export const PENDING_SESSION_MINUTES = 5;
@@ -90,6 +92,7 @@ export class AuthService {
     private readonly db: Db,
     private readonly config: Config,
     private readonly clock: Clock,
+    private readonly keyring: Keyring,
   ) {
     this.audit = { clock, monitoring: config.monitoring };
   }
@@ -197,7 +200,8 @@ export class AuthService {
       throw expired ? sessionExpired() : session.locked_at ? accountLocked() : unauthenticated();
     }
 
-    const step = totpStepOf(session.totp_secret, code, now);
+    const keys = await this.keyring.forMunicipality(lgCode);
+    const step = totpStepOf(openTotpSecret(keys, staffId, session.totp_secret), code, now);
     type Outcome = { refusal: DomainError } | { token: string; signedIn: SignedIn };
     const outcome = await this.db.transaction().execute(async (trx): Promise<Outcome> => {
       const replay = step !== undefined && !(await claimTotpStep(trx, lgCode, staffId, step));

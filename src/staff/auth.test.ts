@@ -28,6 +28,7 @@ import {
   TEST_LG_CODE,
   type TestAccount,
 } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -40,7 +41,7 @@ beforeAll(async () => {
   await addMunicipalities(handle.db);
   config = testConfig();
   clock = testClock();
-  staff = new StaffService(handle.db, config, clock);
+  staff = new StaffService(handle.db, config, clock, testKeyring(handle.db));
   app = await buildTestApp(handle.db, config, clock);
 });
 afterAll(async () => {

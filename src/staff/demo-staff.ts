@@ -8,6 +8,7 @@ import type { Db } from '../db/index.js';
 import { DomainError, systemActor, type Clock, type Permission } from '../shared/index.js';
 import { findStaffByLogin } from './staff.repository.js';
 import { StaffService } from './staff.service.js';
+import type { Keyring } from '../keys/index.js';
 
 export interface DemoAccount {
   readonly loginName: string;
@@ -92,11 +93,12 @@ export async function seedDemoStaff(
   lgCode: string,
   clock: Clock,
   config: Config,
+  keyring: Keyring,
 ): Promise<{ created: string[]; existing: string[] }> {
   if (config.env === 'production') {
     throw new DomainError('DEMO_REFUSED_IN_PRODUCTION', 'デモ用アカウントは本番環境では作成できません。');
   }
-  const staff = new StaffService(db, config, clock);
+  const staff = new StaffService(db, config, clock, keyring);
   const actor = { ...systemActor(lgCode), terminalId: 'seed' };
   const created: string[] = [];
   const existing: string[] = [];

@@ -13,6 +13,7 @@ import { totpCode } from './credentials.js';
 import { DEMO_ACCOUNTS } from './demo-staff.js';
 import { StaffService } from './staff.service.js';
 import { LgCode } from './staff.js';
+import { openKeyring, type Keyring } from '../keys/index.js';
 
 export interface StaffCliDeps {
   loadConfig: () => Config;
@@ -24,6 +25,8 @@ export interface StaffCliDeps {
    * is refused.
    */
   ensureMunicipality?: (db: DatabaseHandle['db'], lgCode: string) => Promise<void>;
+  /** The keyring sealing the TOTP secret; the configured one (src/keys `openKeyring`) when not given. */
+  openKeyring?: (db: DatabaseHandle['db'], config: Config) => Promise<Keyring>;
 }
 
 interface CreateOptions {
@@ -102,7 +105,12 @@ export function registerStaffCommands(program: Command, deps: StaffCliDeps): voi
       const permissions: Permission[] = opts.admin ? ['staffAdmin'] : [];
       const created = await withDatabase(deps, config, async (h) => {
         await deps.ensureMunicipality?.(h.db, lgCode);
-        return new StaffService(h.db, config, systemClock).create(
+        return new StaffService(
+          h.db,
+          config,
+          systemClock,
+          await (deps.openKeyring ?? openKeyring)(h.db, config),
+        ).create(
           { ...systemActor(lgCode), terminalId: 'cli' },
           {
             loginName: opts.login,

@@ -16,7 +16,7 @@ const admin = { permission: 'staffAdmin' } as const;
 const StaffParams = z.object({ staffId: z.string().max(64) });
 
 export const staffRoutes: FastifyPluginAsyncZod<StaffRouteOptions> = async (app, opts) => {
-  const staff = new StaffService(opts.db, opts.config, opts.clock ?? systemClock);
+  const staff = new StaffService(opts.db, opts.config, opts.clock ?? systemClock, opts.keyring);
 
   app.get(
     '/staff',

@@ -44,6 +44,8 @@ import {
   type SessionView,
   type Staff,
 } from './staff.js';
+import type { Keyring } from '../keys/index.js';
+import { sealTotpSecret } from './totp-secret.js';
 
 export const PermissionChange = z.object({ permissions: z.array(Permission).min(1) });
 export type PermissionChange = z.infer<typeof PermissionChange>;
@@ -76,6 +78,7 @@ export class StaffService {
     private readonly db: Db,
     private readonly config: Config,
     private readonly clock: Clock,
+    private readonly keyring: Keyring,
   ) {
     this.audit = { clock, monitoring: config.monitoring };
   }
@@ -115,6 +118,8 @@ export class StaffService {
     const staffId = newStaffId();
     const now = this.clock.now();
     const permissions = [...new Set(parsed.permissions)];
+    // Before the transaction: the first use in a municipality creates its data keys (own transaction).
+    const keys = await this.keyring.forMunicipality(lgCode);
     await this.db
       .transaction()
       .execute(async (trx) => {
@@ -126,7 +131,7 @@ export class StaffService {
           family_name: parsed.familyName,
           address: parsed.address ?? null,
           password_hash: passwordHash,
-          totp_secret: totpSecret,
+          totp_secret: sealTotpSecret(keys, staffId, totpSecret),
           created_at: now,
           created_by: actor.staffId,
         });

@@ -30,6 +30,7 @@ import {
   type Signed,
   type TestAccount,
 } from './testing.js';
+import { testKeyring } from '../keys/testing.js';
 
 let handle: DatabaseHandle;
 let app: FastifyInstance;
@@ -227,7 +228,7 @@ describe('administration through the API', () => {
   });
 
   it('checks staffAdmin in the service too, not only in the route', async () => {
-    const s = new StaffService(handle.db, config, clock);
+    const s = new StaffService(handle.db, config, clock, testKeyring(handle.db));
     const clerk = {
       lgCode: TEST_LG_CODE,
       staffId: 'x',
@@ -240,12 +241,14 @@ describe('administration through the API', () => {
 
 describe('demo accounts', () => {
   it('are created once, with their documented permissions, and sign in with the documented credentials', async () => {
-    const first = await seedDemoStaff(handle.db, TEST_LG_CODE, clock, config);
+    const first = await seedDemoStaff(handle.db, TEST_LG_CODE, clock, config, testKeyring(handle.db));
     expect(first.created).toEqual(DEMO_ACCOUNTS.map((a) => a.loginName));
-    const again = await seedDemoStaff(handle.db, TEST_LG_CODE, clock, config);
+    const again = await seedDemoStaff(handle.db, TEST_LG_CODE, clock, config, testKeyring(handle.db));
     expect(again).toEqual({ created: [], existing: first.created });
 
-    const list = await new StaffService(handle.db, config, clock).list(systemActor(TEST_LG_CODE));
+    const list = await new StaffService(handle.db, config, clock, testKeyring(handle.db)).list(
+      systemActor(TEST_LG_CODE),
+    );
     for (const demo of DEMO_ACCOUNTS) {
       expect(list.find((s) => s.loginName === demo.loginName)?.permissions).toEqual(
         [...demo.permissions].sort(),
@@ -260,7 +263,9 @@ describe('demo accounts', () => {
 
   it('are refused in production', async () => {
     const production = { ...config, env: 'production' } as Config;
-    await expect(seedDemoStaff(handle.db, TEST_LG_CODE, clock, production)).rejects.toMatchObject({
+    await expect(
+      seedDemoStaff(handle.db, TEST_LG_CODE, clock, production, testKeyring(handle.db)),
+    ).rejects.toMatchObject({
       code: 'DEMO_REFUSED_IN_PRODUCTION',
     });
   });
@@ -275,6 +280,7 @@ describe('the staff command', () => {
       openDatabase: () =>
         Promise.resolve({ db: handle.db, kind: handle.kind, close: () => Promise.resolve() }),
       migrateToLatest,
+      openKeyring: (db) => Promise.resolve(testKeyring(db)),
     });
     return p;
   }
@@ -327,7 +333,7 @@ describe('the staff command', () => {
           NODE_ENV: 'production',
           DATABASE_URL: 'postgres://x@y/z',
           JUMIN_AUDIT_KEY_FILE: '/k',
-          JUMIN_DATA_KEY_FILE: '/d',
+          JUMIN_MASTER_KEY_FILE: '/d',
           JUMIN_BACKUP_OFFSITE_DIR: '/o',
         }),
       ).rejects.toThrow(/refused/);

@@ -15,6 +15,7 @@ import { authRoutes } from './auth.routes.js';
 import { totpCode } from './credentials.js';
 import { staffRoutes } from './staff.routes.js';
 import { StaffService } from './staff.service.js';
+import { testKeyring } from '../keys/testing.js';
 
 export const TEST_LG_CODE = '999016';
 export const OTHER_LG_CODE = '131016';
@@ -56,11 +57,11 @@ export async function buildTestApp(db: Db, config: Config, clock: FixedClock): P
   const app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
   configureHttp(app);
 
-  await app.register(authPlugin, { db, config, clock });
+  await app.register(authPlugin, { db, config, clock, keyring: testKeyring(db) });
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { db, config, clock });
-      await api.register(staffRoutes, { db, config, clock });
+      await api.register(authRoutes, { db, config, clock, keyring: testKeyring(db) });
+      await api.register(staffRoutes, { db, config, clock, keyring: testKeyring(db) });
       api.get('/health', { config: { permission: 'public' } }, () => ({ status: 'ok' }));
       // Probes standing in for other modules' routes.
       api.get('/probe/inquiry', { config: { permission: 'inquiry' } }, (request) => ({
@@ -100,7 +101,7 @@ export async function createAccount(
   serial += 1;
   const lgCode = options.lgCode ?? TEST_LG_CODE;
   const loginName = options.loginName ?? `user${serial}`;
-  const created = await new StaffService(db, config, clock).create(systemActor(lgCode), {
+  const created = await new StaffService(db, config, clock, testKeyring(db)).create(systemActor(lgCode), {
     loginName,
     displayName: `職員${serial}`,
     familyName: '試験',

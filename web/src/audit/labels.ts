@@ -21,6 +21,7 @@ export const FUNCTION_LABEL: Readonly<Record<string, string>> = {
   suppression: '抑止',
   supportMeasure: '支援措置',
   backup: 'バックアップ・復元',
+  keyRotation: '暗号鍵の更新',
 };
 
 export const OUTCOME_LABEL: Readonly<Record<string, string>> = {
