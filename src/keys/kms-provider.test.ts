@@ -131,6 +131,7 @@ describe('configuration of the key provider', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://x@y/z',
       JUMIN_AUDIT_KEY_FILE: '/k',
+      JUMIN_BACKUP_OFFSITE_DIR: '/o',
     };
     expect(() => loadConfig(production)).toThrow(/JUMIN_MASTER_KEY_FILE/);
     const missing = path.join(dir, 'nowhere', 'master.keys');

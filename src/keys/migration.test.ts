@@ -14,7 +14,12 @@ afterAll(async () => {
 
 describe('migration 0008_keys', () => {
   it('reverts on an empty database, and refuses a database holding 個人番号 in clear', async () => {
-    expect(await migrateDown(handle.db)).toEqual(['Down 0008_keys']);
+    // Back to the state before 0008 (the migrations after it first).
+    const reverted: string[] = [];
+    for (let i = 0; i < 10 && !reverted.includes('Down 0008_keys'); i++) {
+      reverted.push(...(await migrateDown(handle.db)));
+    }
+    expect(reverted.at(-1)).toBe('Down 0008_keys');
     // A register written before 0008: the 個人番号 in its clear column and in the record.
     await sql`
       INSERT INTO municipality (lg_code, name) VALUES ('999016', '架空市');
