@@ -5,42 +5,15 @@
  * alone; every field of every change form has a label; a person locked by another staff member is shown
  * read-only. Screenshots go to test-artifacts/changes/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
-import { loadOrCreateAuditKey } from '../audit/index.js';
-import { loadConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/index.js';
-import { openTestDatabase } from '../db/testing.js';
 import { SuppressionService } from '../protection/index.js';
-import { ChangeService, ResidentService, ensureMunicipality } from '../registry/index.js';
-import { seedDemoData } from '../registry/demo-data.js';
-import { systemActor, systemClock } from '../shared/index.js';
-import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
+import type { ResidentService } from '../registry/index.js';
+import { account, LG_CODE, startE2e, type BrowserGlobals, type E2e } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '../..');
-const artifacts = path.join(root, 'test-artifacts', 'changes');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-e2e-changes-'));
-const LG_CODE = '999016';
-const clerk = DEMO_ACCOUNTS.find((a) => a.loginName === 'clerk')!;
+const clerk = account('clerk');
 
-/** The few browser globals the page-side functions use (the Node project has no DOM types). */
-interface BrowserGlobals {
-  localStorage: { length: number };
-  sessionStorage: { length: number };
-  document: { activeElement: { tagName: string; id: string; textContent: string | null } | null };
-}
-
-let handle: DatabaseHandle;
-let app: FastifyInstance;
-let context: BrowserContext;
+let e2e: E2e;
 let page: Page;
 let base: string;
 let residents: ResidentService;
@@ -54,7 +27,6 @@ const other = {
   terminalId: 'T-OTHER',
   permissions: new Set(['change'] as const),
 };
-const dataKey = randomBytes(32);
 
 /** A recent day (so never in the future on the server's clock), written in the Japanese era: R8.11.23. */
 function recentEraDate(daysAgo: number): string {
@@ -68,35 +40,9 @@ function recentIsoDate(daysAgo: number): string {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
-        '(apt-get install -y chromium; .ci/run installs it).',
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-
-  const webRoot = path.join(work, 'web');
-  await build({
-    configFile: path.join(root, 'web', 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webRoot, emptyOutDir: true },
-  });
-
-  handle = await openTestDatabase();
-  await ensureMunicipality(handle.db, LG_CODE, '架空市');
-  const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
-  const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config);
-  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit), system, {
-    today: systemClock.today(),
-  });
-  residents = new ResidentService(handle.db, audit, {
-    inquiryPurposes: config.inquiryPurposes,
-    editLockMinutes: config.editLockMinutes,
-  });
+  e2e = await startE2e({ name: 'changes', timeoutMs: 15_000 });
+  ({ page, base, residents } = e2e);
+  const { system, audit, dataKey, db } = e2e;
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   const plain = hits.filter((h) => h.kind === 'japanese' && h.suppressions.length === 0);
   const households: string[] = [...new Map(plain.map((h) => [h.householdNo, h.personNo])).values()];
@@ -105,64 +51,21 @@ beforeAll(async () => {
   // Another staff member is editing this person.
   await residents.lockForEdit(other, locked);
   // And this person's changes carry an alert-level suppression (抑止・注意).
-  await new SuppressionService(handle.db, { audit, dataKey, suppressionReleaseMinutes: 30 }).set(system, {
+  await new SuppressionService(db, { audit, dataKey, suppressionReleaseMinutes: 30 }).set(system, {
     target: { personNo: alerted },
     process: 'change',
     level: 'alert',
-    startsOn: systemClock.today(),
+    startsOn: e2e.audit.clock.today(),
     reason: '本人からの申出により確認が必要',
   });
-
-  app = await buildApp({ config, db: handle.db, auditKey, dataKey, webRoot });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
-
-  context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    locale: 'ja-JP',
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(15_000);
-  page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  await app?.close();
-  await handle?.close();
-  fs.rmSync(work, { recursive: true, force: true });
+  await e2e?.close();
 });
 
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-}
-
-/** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
-async function unlabelledFields(): Promise<string[]> {
-  return page.$$eval('input, select, textarea', (fields) =>
-    fields
-      .filter(
-        (f) =>
-          ((f as unknown as { labels: { length: number } | null }).labels?.length ?? 0) === 0 &&
-          !f.getAttribute('aria-label') &&
-          !f.getAttribute('aria-labelledby'),
-      )
-      .map((f) => f.id || f.getAttribute('name') || f.outerHTML),
-  );
-}
+const screenshot = (name: string) => e2e.screenshot(name);
+const unlabelledFields = () => e2e.unlabelledFields();
 
 async function activeElement() {
   return page.evaluate(() => {
@@ -187,11 +90,7 @@ async function tabToField(id: string, text?: string): Promise<void> {
 
 async function signIn(): Promise<void> {
   await page.getByRole('heading', { name: 'ログイン' }).waitFor();
-  await page.getByLabel('ログイン名').fill(clerk.loginName);
-  await page.getByLabel('パスワード').fill(clerk.password);
-  await page.getByLabel('パスワード').press('Enter');
-  await page.getByLabel('確認コード').fill(totpCode(clerk.totpSecret, new Date()));
-  await page.getByLabel('確認コード').press('Enter');
+  await e2e.signIn(clerk);
   await page.getByRole('heading', { name: '住民検索' }).waitFor();
 }
 
