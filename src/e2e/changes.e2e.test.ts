@@ -21,6 +21,9 @@ let residents: ResidentService;
 let free: string;
 let locked: string;
 let alerted: string;
+/** Two more households: the first merges into the second. */
+let mergeFrom: { personNo: string; householdNo: string; members: string[] };
+let mergeInto: { householdNo: string };
 const other = {
   lgCode: LG_CODE,
   staffId: 'other-clerk',
@@ -48,6 +51,13 @@ beforeAll(async () => {
   const households: string[] = [...new Map(plain.map((h) => [h.householdNo, h.personNo])).values()];
   expect(households.length, 'three demo households without suppression').toBeGreaterThanOrEqual(3);
   [free, locked, alerted] = [households[0]!, households[1]!, households[2]!];
+  const byHousehold = (no: string) => hits.filter((h) => h.householdNo === no).map((h) => h.personNo);
+  const rest = [...new Set(plain.map((h) => h.householdNo))]
+    .slice(3)
+    .filter((no) => hits.filter((h) => h.householdNo === no).every((h) => h.suppressions.length === 0));
+  expect(rest.length, 'two more demo households').toBeGreaterThanOrEqual(2);
+  mergeFrom = { personNo: byHousehold(rest[0]!)[0]!, householdNo: rest[0]!, members: byHousehold(rest[0]!) };
+  mergeInto = { householdNo: rest[1]! };
   // Another staff member is editing this person.
   await residents.lockForEdit(other, locked);
   // And this person's changes carry an alert-level suppression (抑止・注意).
@@ -171,6 +181,19 @@ describe('異動入力 in Chromium', () => {
     expect(confirmText).toContain('昭和60年5月10日（1985年）');
     expect(confirmText).toContain('平成2年3月4日（1990年）');
     expect(confirmText).toContain('新しい世帯を設ける');
+    // The server's dry run: the records the move-in will write, hidden items hidden as in the inquiry.
+    const resulting = page.getByRole('region', { name: /^登録後の記録/ });
+    expect(await resulting.locator('article').count()).toBe(3);
+    const head =
+      (await resulting.getByRole('article', { name: '鷹野辺 健一 の登録後の記録' }).textContent()) ?? '';
+    expect(head).toContain('（新たに記載）');
+    expect(head).toContain('新しい世帯（世帯番号は登録時に採番）・続柄 世帯主');
+    expect(head).toContain('架空市中央区本町一丁目2番3号 コーポ本町201');
+    expect(head).toContain('東京都千代田区霞が関一丁目1番1号');
+    expect(head).toContain('昭和60年5月10日（1985年）・男');
+    const wife =
+      (await resulting.getByRole('article', { name: '鷹野辺 美咲 の登録後の記録' }).textContent()) ?? '';
+    expect(wife).toContain('続柄 妻');
     await screenshot('04-move-in-confirm');
 
     await page.getByRole('button', { name: 'この内容で登録' }).click();
@@ -247,7 +270,7 @@ describe('異動入力 in Chromium', () => {
     const values = await page
       .locator('#change-type option')
       .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
-    expect(values).toHaveLength(8);
+    expect(values).toHaveLength(11);
     for (const value of values) {
       await type.selectOption(value);
       const picker = page.getByLabel('対象者の宛名番号（必須）');
@@ -303,9 +326,12 @@ describe('異動入力 in Chromium', () => {
     await page.getByLabel('備考', { exact: true }).fill('届出により備考を記載');
     await page.getByLabel('異動日（必須）').fill(recentIsoDate(1));
     await page.getByRole('button', { name: '確認へ進む' }).click();
-    await page.getByRole('button', { name: 'この内容で登録' }).click();
-    // The server asks for the suppression to be confirmed: its message is shown, and the clerk may go on.
+    // The dry run meets the suppression: its message is shown with the resulting record, and the clerk may
+    // register having confirmed it.
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('抑止（警告）');
+    expect(await page.getByRole('region', { name: /^登録後の記録/ }).textContent()).toContain(
+      '届出により備考を記載',
+    );
     await screenshot('15-suppression-confirmation');
     await page.getByRole('button', { name: '抑止を確認して登録' }).click();
     await page.getByRole('heading', { name: /^登録しました/ }).waitFor();
@@ -317,5 +343,105 @@ describe('異動入力 in Chromium', () => {
         return w.localStorage.length + w.sessionStorage.length;
       }),
     ).toBe(0);
+  }, 60_000);
+  it('enters a foreign resident by move-in from abroad, with the art. 30-45 items and a 通称', async () => {
+    await page.getByRole('button', { name: '続けて入力' }).click();
+    const type = page.getByLabel('異動の種類');
+    await type.selectOption('move-in');
+    await page.getByLabel('転入元').selectOption('abroad');
+    await page.getByLabel('住所（必須）', { exact: true }).fill('架空市中央区本町二丁目8番9号');
+    await page.getByLabel('前住所（国外）（必須）').fill('アメリカ合衆国');
+    await page.getByLabel('異動日（転入日）（必須）').fill(recentEraDate(2));
+    await page.getByLabel('届出日（必須）').fill(recentIsoDate(1));
+    const p = '#movein-m-0';
+    await page.locator(`${p}-kind`).selectOption('foreign');
+    await page.locator(`${p}-latinName`).fill('Garcia Maria');
+    await page.locator(`${p}-readingFamily`).fill('ガルシア');
+    await page.locator(`${p}-readingGiven`).fill('マリア');
+    await page.locator(`${p}-birthDate`).fill('1992-02-14');
+    await page.locator(`${p}-sex`).selectOption('female');
+    await page.locator(`${p}-relationship`).fill('世帯主');
+    await page.locator(`${p}-nationality`).fill('スペイン');
+    await page.locator(`${p}-foreignSince`).fill(recentIsoDate(2));
+    await page.locator(`${p}-category`).selectOption('midLongTerm');
+    await page.locator(`${p}-residenceStatus`).fill('技術・人文知識・国際業務');
+    await page.locator(`${p}-periodOfStay`).fill('3年');
+    await page.locator(`${p}-expiryDate`).fill('R11.3.31');
+    await page.locator(`${p}-cardNo`).fill('ab12345678cd');
+    await page.locator(`${p}-aliasName`).fill('山田マリア');
+    await page.keyboard.press('Tab');
+    expect(await page.locator('.field-error').count()).toBe(0);
+    expect(await unlabelledFields()).toEqual([]);
+    // No 本籍 for a foreign resident.
+    expect(await page.locator(`${p}-honsekiKind`).count()).toBe(0);
+    await screenshot('17-foreign-move-in-filled');
+
+    await page.getByRole('button', { name: '確認へ進む' }).click();
+    await page.getByRole('heading', { name: '確認: 国外からの転入' }).waitFor();
+    const record =
+      (await page.getByRole('article', { name: 'GARCIA MARIA の登録後の記録' }).textContent()) ?? '';
+    expect(record).toContain('スペイン');
+    expect(record).toContain('中長期在留者');
+    expect(record).toContain('山田マリア');
+    expect(record).toContain('アメリカ合衆国（国外）');
+    // The clerk may not see residence-status items: hidden in the preview as in the inquiry.
+    expect(record).toContain('非表示（在留資格等は入力のとおり記録）');
+    expect(record).not.toContain('AB12345678CD');
+    await screenshot('18-foreign-move-in-confirm');
+    await page.getByRole('button', { name: 'この内容で登録' }).click();
+    await page.getByRole('heading', { name: /^登録しました/ }).waitFor();
+    await screenshot('19-foreign-move-in-done');
+
+    const { hits } = await residents.search(e2e.system, { name: 'GARCIA MARIA' });
+    expect(hits).toHaveLength(1);
+    const stored = await residents.inquire(e2e.system, hits[0]!.personNo, {
+      purpose: e2e.config.inquiryPurposes[0],
+      reveal: ['residenceStatus'],
+    });
+    expect(stored.current.kind).toBe('foreign');
+    expect(stored.current.foreign).toMatchObject({
+      latinName: 'GARCIA MARIA',
+      nationality: 'スペイン',
+      status: {
+        category: 'midLongTerm',
+        residenceStatus: '技術・人文知識・国際業務',
+        periodOfStay: '3年',
+        expiryDate: '2029-03-31',
+        residenceCardNo: 'AB12345678CD',
+      },
+      alias: { name: '山田マリア' },
+    });
+    expect(stored.current.previousAddress).toEqual({ text: 'アメリカ合衆国', abroad: true });
+  }, 60_000);
+
+  it('merges a household into another, showing the members in their new household before registering', async () => {
+    await page.getByRole('button', { name: '続けて入力' }).click();
+    await page.getByLabel('異動の種類').selectOption('household');
+    await page.getByLabel('対象者の宛名番号（必須）').fill(mergeFrom.personNo);
+    await page.getByLabel('対象者の宛名番号（必須）').press('Enter');
+    await page.getByRole('button', { name: '確認へ進む' }).waitFor();
+    await page.getByLabel('変更の内容').selectOption('merge');
+    await page.getByLabel('合併先の世帯番号（必須）').fill(mergeInto.householdNo);
+    for (const no of mergeFrom.members) await page.locator(`#hh-members-rel-${no}`).fill('同居人');
+    await page.getByLabel('異動日（必須）').fill(recentEraDate(1));
+    expect(await unlabelledFields()).toEqual([]);
+    await screenshot('20-merge-filled');
+    await page.getByRole('button', { name: '確認へ進む' }).click();
+    await page.getByRole('heading', { name: '確認: 世帯合併' }).waitFor();
+    const resulting = page.getByRole('region', { name: /^登録後の記録/ });
+    expect(await resulting.locator('article').count()).toBe(mergeFrom.members.length);
+    for (const text of await resulting.locator('article').allTextContents()) {
+      expect(text).toContain(`世帯番号 ${mergeInto.householdNo}・続柄 同居人`);
+    }
+    await screenshot('21-merge-confirm');
+    await page.getByRole('button', { name: 'この内容で登録' }).click();
+    await page.getByRole('heading', { name: /^登録しました/ }).waitFor();
+    await screenshot('22-merge-done');
+    const merged = await residents.household(e2e.system, mergeInto.householdNo, {
+      purpose: e2e.config.inquiryPurposes[0],
+    });
+    for (const no of mergeFrom.members) {
+      expect(merged.members.find((m) => m.personNo === no)?.relationship).toBe('同居人');
+    }
   }, 60_000);
 });
