@@ -16,7 +16,7 @@ import { configureHttp } from './http.js';
 import { loadOrCreateDataKey, protectionRoutes } from './protection/index.js';
 import { ChangeService, ResidentService, registryRoutes } from './registry/index.js';
 import { systemClock, type Clock } from './shared/index.js';
-import { actorOf, authPlugin, authRoutes, staffRoutes } from './staff/index.js';
+import { actorOf, authPlugin, authRoutes, staffRoutes, terminalRoutes } from './staff/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -94,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       await api.register(authRoutes, { db, config, clock });
       await api.register(staffRoutes, { db, config, clock });
+      await api.register(terminalRoutes, { db, config, clock });
       await api.register(registryRoutes, { changes, residents, actorOf });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
       await api.register(protectionRoutes, { db, clock, config, actorOf, dataKey });

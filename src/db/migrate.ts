@@ -10,6 +10,7 @@ import * as m0004 from './migrations/0004_edit_lock.js';
 import * as m0005 from './migrations/0005_support_measure.js';
 import * as m0006 from './migrations/0006_protection.js';
 import * as m0007 from './migrations/0007_certificates.js';
+import * as m0011 from './migrations/0011_terminal.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005_support_measure': m0005,
   '0006_protection': m0006,
   '0007_certificates': m0007,
+  '0011_terminal': m0011,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables

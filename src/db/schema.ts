@@ -178,6 +178,7 @@ export interface Database {
   staff: StaffTable;
   staff_permission: StaffPermissionTable;
   staff_session: StaffSessionTable;
+  terminal: TerminalTable;
 }
 
 export interface StaffTable {
@@ -355,4 +356,18 @@ export interface Database {
   certificate_counter: CertificateCounterTable;
   issuance: IssuanceTable;
   issuance_disposal: IssuanceDisposalTable;
+}
+
+// ── registered terminals (端末), migration 0011 ──────────────────────────────────────────────────────────
+
+export interface TerminalTable {
+  lg_code: string;
+  terminal_id: string;
+  name: string;
+  /** SHA-256 (hex) of the token in the terminal cookie. */
+  token_hash: string;
+  registered_by: string;
+  registered_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
 }
