@@ -174,6 +174,11 @@ describe('the auditor and the administrator in Chromium', () => {
       });
       expect(res.status).toBeGreaterThanOrEqual(400);
     }
+    // This browser is not a registered terminal yet: the sign-in screen says so.
+    await page.goto(`${base}/`);
+    await expect
+      .poll(() => page.getByTestId('login-terminal').textContent())
+      .toContain('この端末は登録されていません（端末ID: unknown）');
     await signIn(admin);
     await page
       .getByRole('navigation', { name: '業務メニュー' })
@@ -219,9 +224,35 @@ describe('the auditor and the administrator in Chromium', () => {
     expect(perms).not.toContain('異動入力');
     await screenshot('11-permissions-changed');
 
-    // The account signs in again.
+    // The administrator registers this browser as a terminal.
+    expect(await page.getByTestId('this-terminal').textContent()).toContain('登録されていません');
+    await page.getByLabel('端末ID（半角英数字・_・-）').fill('MADO-E2E');
+    await page.getByLabel('端末名（設置場所など）').fill('本庁舎1階 窓口E2E');
+    expect(await unlabelledFields()).toEqual([]);
+    await page.getByRole('button', { name: 'このブラウザを端末として登録' }).click();
+    await expect
+      .poll(() => page.getByTestId('this-terminal').textContent())
+      .toContain('端末 MADO-E2E（本庁舎1階 窓口E2E）');
+    await page.locator('table.terminal-table tbody tr', { hasText: 'MADO-E2E' }).waitFor();
+    await screenshot('12-terminal-registered');
+    expect(await browserStorage()).toEqual({ local: 0, session: 0, idb: 0 });
+
+    // The account signs in again, at the registered terminal: the sign-in screen and the log name it.
     await signOut();
+    await expect
+      .poll(() => page.getByTestId('login-terminal').textContent())
+      .toBe('端末: 本庁舎1階 窓口E2E（MADO-E2E）');
+    await screenshot('13-login-at-terminal');
     await signIn(lockedOut);
+    const login = await e2e.db
+      .selectFrom('access_log')
+      .innerJoin('staff', (j) => j.onRef('staff.staff_id', '=', 'access_log.staff_id'))
+      .select(['access_log.terminal_id', 'access_log.seq'])
+      .where('staff.login_name', '=', lockedOut.loginName)
+      .where('access_log.function', '=', 'login')
+      .orderBy('access_log.seq', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(login.terminal_id).toBe('MADO-E2E');
     await signOut();
-  }, 30_000);
+  }, 60_000);
 });
