@@ -117,6 +117,10 @@ describe('the auditor and the administrator in Chromium', () => {
     const open = await alerts.count();
     expect(open).toBeGreaterThanOrEqual(1);
     for (const text of await alerts.allTextContents()) expect(text).toContain(clerkStaffId);
+    // Operators are shown by name with their id: 「氏名（ID）」.
+    await expect
+      .poll(() => alerts.first().textContent())
+      .toContain(`${clerk.displayName}（${clerkStaffId}）`);
     expect(await unlabelledFields()).toEqual([]);
     await screenshot('02-alerts');
 
@@ -148,6 +152,7 @@ describe('the auditor and the administrator in Chromium', () => {
     const row = page.locator('table.log-table tbody tr', { hasText: clerkStaffId }).first();
     await row.waitFor();
     const text = (await row.textContent()) ?? '';
+    expect(text).toContain(`${clerk.displayName}（${clerkStaffId}）`);
     expect(text).toContain('照会');
     expect(text).toContain('成功');
     expect(text).toContain(protectedPerson);

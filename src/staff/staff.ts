@@ -40,6 +40,14 @@ export const Staff = z.object({
 });
 export type Staff = z.infer<typeof Staff>;
 
+/** A staff member as auditors see them in the access log and alerts: the name behind the id. */
+export const StaffName = z.object({
+  staffId: z.string(),
+  displayName: z.string(),
+  loginName: z.string(),
+});
+export type StaffName = z.infer<typeof StaffName>;
+
 export const NewStaffInput = z.object({
   loginName: LoginName,
   displayName: z.string().trim().min(1).max(100),
