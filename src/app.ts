@@ -12,7 +12,7 @@ import { auditRoutes, loadOrCreateAuditKey, type AuditKey } from './audit/index.
 import { certificateRoutes } from './certificates/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import { configureHttp } from './http.js';
+import { configureHttp, registerSecurityHeaders } from './http.js';
 import { loadOrCreateDataKey, protectionRoutes } from './protection/index.js';
 import { ChangeService, ResidentService, registryRoutes } from './registry/index.js';
 import { systemClock, type Clock } from './shared/index.js';
@@ -68,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   configureHttp(app);
+  await registerSecurityHeaders(app);
 
   await app.register(swagger, {
     openapi: {

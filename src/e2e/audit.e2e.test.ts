@@ -261,4 +261,8 @@ describe('the auditor and the administrator in Chromium', () => {
     expect(login.terminal_id).toBe('MADO-E2E');
     await signOut();
   }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

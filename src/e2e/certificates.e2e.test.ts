@@ -217,4 +217,8 @@ describe('certificates and support measures in Chromium', () => {
     await screenshot('11-issued-after-confirmation');
     await signOut();
   }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy (the PDF viewer included)', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

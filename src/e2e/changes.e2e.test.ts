@@ -444,4 +444,8 @@ describe('異動入力 in Chromium', () => {
       expect(merged.members.find((m) => m.personNo === no)?.relationship).toBe('同居人');
     }
   }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

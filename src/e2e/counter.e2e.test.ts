@@ -169,4 +169,8 @@ describe('the counter in Chromium', () => {
     expect(await page.locator('body').textContent()).not.toContain(target.personNo);
     await screenshot('11-session-lost');
   }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

@@ -59,6 +59,8 @@ export interface E2e {
   readonly base: string;
   readonly context: BrowserContext;
   readonly page: Page;
+  /** What the browser reported as blocked by the Content-Security-Policy (should stay empty). */
+  readonly cspViolations: string[];
   /** Saves a screenshot of the page as test-artifacts/<name>/<file>.png. */
   screenshot(file: string, fullPage?: boolean): Promise<void>;
   /** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
@@ -141,6 +143,10 @@ export async function startE2e(options: E2eOptions): Promise<E2e> {
   });
   context.setDefaultTimeout(options.timeoutMs ?? 20_000);
   const page = context.pages()[0] ?? (await context.newPage());
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
 
   /** The last TOTP time step used per account: a code (or an earlier one) is accepted once only. */
   const usedSteps = new Map<string, number>();
@@ -167,6 +173,7 @@ export async function startE2e(options: E2eOptions): Promise<E2e> {
     base,
     context,
     page,
+    cspViolations,
     async screenshot(file, fullPage = true) {
       await page.screenshot({ path: path.join(artifacts, `${file}.png`), fullPage });
     },
