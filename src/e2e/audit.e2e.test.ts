@@ -225,6 +225,8 @@ describe('the auditor and the administrator in Chromium', () => {
     await form.getByLabel('異動入力').uncheck();
     await form.getByRole('button', { name: '権限を保存' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('権限を変更しました');
+    // The list reloads after the message: wait for the row to show the change.
+    await expect.poll(() => added.textContent()).toContain('証明書発行');
     const perms = (await added.textContent()) ?? '';
     expect(perms).toContain('証明書発行');
     expect(perms).not.toContain('異動入力');

@@ -84,6 +84,8 @@ describe('the counter in Chromium', () => {
     await page.getByLabel('照会目的').selectOption({ index: 1 });
     await page.getByRole('button', { name: '照会する' }).click();
     await page.getByRole('heading', { name: /^履歴/ }).waitFor();
+    // The household is loaded after the record: wait for it.
+    await page.getByRole('heading', { name: /^世帯（世帯番号/ }).waitFor();
     const content = (await page.locator('main').textContent()) ?? '';
     expect(content).toContain(target.personNo);
     expect(content).toContain(`世帯番号 ${target.householdNo}`);
