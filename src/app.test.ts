@@ -251,6 +251,56 @@ describe('the API itself', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
+  it('sends the security headers on API answers, refusals and the UI’s files alike', async () => {
+    const webRoot = fs.mkdtempSync(path.join(keyDir, 'web-'));
+    fs.mkdirSync(path.join(webRoot, 'assets'));
+    fs.writeFileSync(
+      path.join(webRoot, 'index.html'),
+      '<!doctype html><script type="module" src="/assets/a.js"></script>',
+    );
+    fs.writeFileSync(path.join(webRoot, 'assets', 'a.js'), 'export {};');
+    const ui = await buildApp({
+      config: loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: TEST_LG_CODE }),
+      db: handle.db,
+      clock,
+      auditKey: loadOrCreateAuditKey(path.join(keyDir, 'audit.pem'), { create: true }),
+      keyring: testKeyring(handle.db),
+      webRoot,
+    });
+    try {
+      const answers = [
+        await call(app, session, 'GET', '/api/residents'),
+        await app.inject({ method: 'GET', url: '/api/residents' }), // 401
+        await app.inject({ method: 'GET', url: '/api/no-such-route' }), // 404
+        await ui.inject({ method: 'GET', url: '/' }),
+        await ui.inject({ method: 'GET', url: '/assets/a.js' }),
+      ];
+      expect(answers.map((r) => r.statusCode)).toEqual([200, 401, 404, 200, 200]);
+      for (const res of answers) {
+        const csp = String(res.headers['content-security-policy']);
+        const directives = new Map(
+          csp.split(';').map((d) => {
+            const [name, ...values] = d.trim().split(/\s+/);
+            return [name!, values.join(' ')] as const;
+          }),
+        );
+        expect(directives.get('default-src')).toBe("'self'");
+        expect(directives.get('script-src')).toBe("'self'");
+        expect(directives.get('frame-ancestors')).toBe("'none'");
+        // The certificate preview: a blob: URL in an iframe.
+        expect(directives.get('frame-src')).toBe("'self' blob:");
+        expect(csp).not.toContain('unsafe-inline');
+        expect(csp).not.toContain('unsafe-eval');
+        expect(res.headers['x-content-type-options']).toBe('nosniff');
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(res.headers['x-frame-options']).toBe('DENY');
+      }
+      expect(answers[4]!.headers['content-type']).toMatch(/javascript/);
+    } finally {
+      await ui.close();
+    }
+  });
+
   it('serves its OpenAPI document listing every change', async () => {
     const doc = await get('/openapi.json');
     expect(doc['openapi']).toMatch(/^3\./);

@@ -12,12 +12,12 @@ import { auditRoutes, loadOrCreateAuditKey, type AuditKey } from './audit/index.
 import { certificateRoutes } from './certificates/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import { configureHttp } from './http.js';
+import { configureHttp, registerSecurityHeaders } from './http.js';
 import type { Keyring } from './keys/index.js';
 import { protectionRoutes } from './protection/index.js';
 import { ChangeService, ResidentService, registryRoutes } from './registry/index.js';
 import { systemClock, type Clock } from './shared/index.js';
-import { actorOf, authPlugin, authRoutes, staffRoutes } from './staff/index.js';
+import { actorOf, authPlugin, authRoutes, staffRoutes, terminalRoutes } from './staff/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -68,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   configureHttp(app);
+  await registerSecurityHeaders(app);
 
   await app.register(swagger, {
     openapi: {
@@ -96,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       await api.register(authRoutes, { db, config, clock, keyring });
       await api.register(staffRoutes, { db, config, clock, keyring });
+      await api.register(terminalRoutes, { db, config, clock, keyring });
       await api.register(registryRoutes, { changes, residents, actorOf });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
       await api.register(protectionRoutes, { db, clock, config, actorOf, keyring });

@@ -288,6 +288,33 @@ export async function insertAlert(db: Executor, row: NewAlertRow): Promise<boole
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
+/**
+ * The alerts of this rule about this subject raised at or after `since`, each with the function and the
+ * target persons of the access-log entry that raised it (alerts themselves hold no person numbers).
+ */
+export async function alertEntriesSince(
+  db: Executor,
+  lgCode: string,
+  rule: string,
+  subject: string,
+  since: Date,
+): Promise<Array<{ function: string; targetPersons: string[] }>> {
+  const rows = await db
+    .selectFrom('audit_alert')
+    .innerJoin('access_log', (j) =>
+      j
+        .onRef('access_log.lg_code', '=', 'audit_alert.lg_code')
+        .onRef('access_log.seq', '=', 'audit_alert.entry_seq'),
+    )
+    .select(['access_log.function', 'access_log.target_persons'])
+    .where('audit_alert.lg_code', '=', lgCode)
+    .where('audit_alert.rule', '=', rule)
+    .where('audit_alert.subject', '=', subject)
+    .where('audit_alert.raised_at', '>=', since)
+    .execute();
+  return rows.map((r) => ({ function: r.function, targetPersons: r.target_persons }));
+}
+
 /** Whether an alert of this rule about this subject was raised at or after `since`. */
 export async function alertRaisedSince(
   db: Executor,

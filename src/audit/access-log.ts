@@ -63,6 +63,8 @@ export const AccessLogInput = z.object({
   facts: z
     .object({
       supportMeasureSubject: z.boolean().optional(),
+      /** Which targets are support-measure subjects (宛名番号), so one opening raises one alert. */
+      supportMeasurePersons: z.array(z.string().min(1).max(20)).max(10_000).optional(),
       sameSurnameAndAddressAsOperator: z.boolean().optional(),
     })
     .optional(),

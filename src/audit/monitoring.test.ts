@@ -155,6 +155,34 @@ describe('facts about the record opened', () => {
     expect(logged.entries[0]!.details).toEqual({ facts: { supportMeasureSubject: true } });
   });
 
+  it('one opening of a support-measure subject (record, household, search again) raises one alert', async () => {
+    const lg = await newMunicipality(handle.db);
+    const ctx = auditContext();
+    const p = '0000000018';
+    const opened = { facts: { supportMeasureSubject: true, supportMeasurePersons: [p] } };
+    // The record, then its household (every member a target), then a search listing the person again.
+    await at(lg, '2026-11-26T10:00:00', ctx, { ...opened, targetPersons: [p] });
+    await at(lg, '2026-11-26T10:00:01', ctx, { ...opened, targetPersons: ['0000000026', p, '0000000034'] });
+    await at(lg, '2026-11-26T10:05:00', ctx, { ...opened, function: 'search', targetPersons: [p] });
+    let raised = await alerts(lg, 'supportMeasureSubject');
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({ entrySeq: 1, staffId: 'staff-001' });
+    expect(JSON.stringify(raised)).not.toContain(p);
+
+    // Another staff member's lookup, another protected person, an issuance, or the same lookup after the
+    // window: each is a lookup of its own.
+    await at(lg, '2026-11-26T10:06:00', ctx, { ...opened, staffId: 'staff-002', targetPersons: [p] });
+    await at(lg, '2026-11-26T10:06:30', ctx, {
+      facts: { supportMeasureSubject: true, supportMeasurePersons: ['0000000042'] },
+      targetPersons: ['0000000042'],
+    });
+    await at(lg, '2026-11-26T10:07:00', ctx, { ...opened, function: 'issuance', targetPersons: [p] });
+    await at(lg, '2026-11-26T10:07:30', ctx, { ...opened, targetPersons: [p] });
+    await at(lg, '2026-11-26T10:10:01', ctx, { ...opened, targetPersons: [p] });
+    raised = await alerts(lg, 'supportMeasureSubject');
+    expect(raised.map((a) => a.entrySeq).sort((a, b) => a! - b!)).toEqual([1, 4, 5, 6, 8]);
+  });
+
   it('sameSurnameAndAddress fires when the operator shares surname and address with the record', async () => {
     const lg = await newMunicipality(handle.db);
     const ctx = auditContext();

@@ -3,7 +3,9 @@
  * run inside appendAccessLog, in the transaction of the act, so an alert exists exactly when its entry
  * does; rules that need time to pass run periodically. Thresholds come from `config.monitoring`.
  *
- * One alert per rule and situation: per entry for the facts about a record; per staff member and Japan
+ * One alert per rule and situation: per entry for the facts about a record, except that one staff member
+ * looking up the same support-measure subject again within PROTECTED_LOOKUP_MINUTES (the record, then its
+ * household, then the record again) is one lookup; per staff member and Japan
  * day for access out of hours; per window for login failures and mass searching; per run of unfollowed
  * searches for searches without a transaction. Alert details hold ids and counts only.
  */
@@ -12,6 +14,7 @@ import { z } from 'zod';
 import { japanDateOf } from '../shared/index.js';
 import type { AccessLogEntry, AuditContext, MonitoringConfig } from './access-log.js';
 import {
+  alertEntriesSince,
   alertRaisedSince,
   countEntries,
   insertAlert,
@@ -49,6 +52,8 @@ export const ALERT_RULE_LABEL: Readonly<Record<AlertRule, string>> = {
 
 export interface EntryFacts {
   readonly supportMeasureSubject?: boolean | undefined;
+  /** Which of the entry's targets are support-measure subjects; the entry's targets when not given. */
+  readonly supportMeasurePersons?: readonly string[] | undefined;
   readonly sameSurnameAndAddressAsOperator?: boolean | undefined;
 }
 
@@ -60,6 +65,10 @@ const BASELINE_DAYS = 28;
 
 const LOGIN_FAILURES = new Set(['loginFailed', 'secondFactorFailed']);
 const RECORD_OPENINGS = new Set(['inquiry', 'search', 'issuance']);
+/** Reads of a record that, repeated for the same person, are one lookup (an issuance always alerts). */
+const LOOKUPS = new Set(['inquiry', 'search']);
+/** How long later lookups of the same support-measure subject by the same staff member raise no new alert. */
+export const PROTECTED_LOOKUP_MINUTES = 10;
 const TRANSACTIONS = ['inquiry', 'change', 'issuance'] as const;
 
 /** The staff id batch work runs as: its night runs are expected, not a staff member out of hours. */
@@ -201,12 +210,15 @@ export async function evaluateEntryRules(
 
   const subject = entry.staffId ?? `terminal:${entry.terminalId}`;
   if (facts.supportMeasureSubject && RECORD_OPENINGS.has(entry.function)) {
-    candidates.push(
-      alert(entry, 'supportMeasureSubject', subject, seqKey, now, {
-        function: entry.function,
-        persons: entry.targetPersons.length,
-      }),
-    );
+    const protectedPersons = facts.supportMeasurePersons ?? entry.targetPersons;
+    if (!(LOOKUPS.has(entry.function) && (await lookedUpLately(trx, entry, subject, protectedPersons)))) {
+      candidates.push(
+        alert(entry, 'supportMeasureSubject', subject, seqKey, now, {
+          function: entry.function,
+          persons: entry.targetPersons.length,
+        }),
+      );
+    }
   }
   if (facts.sameSurnameAndAddressAsOperator) {
     candidates.push(
@@ -222,6 +234,21 @@ export async function evaluateEntryRules(
     if (await insertAlert(trx, c)) raised.push(c.rule as AlertRule);
   }
   return raised;
+}
+
+/**
+ * Whether a lookup (inquiry or search) by this staff member of any of these support-measure subjects
+ * already raised an alert within the last PROTECTED_LOOKUP_MINUTES.
+ */
+async function lookedUpLately(
+  trx: Executor,
+  entry: AccessLogEntry,
+  subject: string,
+  persons: readonly string[],
+): Promise<boolean> {
+  const since = new Date(entry.occurredAt.getTime() - PROTECTED_LOOKUP_MINUTES * MINUTE_MS);
+  const earlier = await alertEntriesSince(trx, entry.lgCode, 'supportMeasureSubject', subject, since);
+  return earlier.some((e) => LOOKUPS.has(e.function) && e.targetPersons.some((p) => persons.includes(p)));
 }
 
 /**

@@ -13,6 +13,7 @@ import * as m0007 from './migrations/0007_certificates.js';
 import * as m0008 from './migrations/0008_keys.js';
 import * as m0009 from './migrations/0009_transient.js';
 import * as m0010 from './migrations/0010_archive.js';
+import * as m0011 from './migrations/0011_terminal.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0008_keys': m0008,
   '0009_transient': m0009,
   '0010_archive': m0010,
+  '0011_terminal': m0011,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables

@@ -180,6 +180,7 @@ export interface Database {
   staff: StaffTable;
   staff_permission: StaffPermissionTable;
   staff_session: StaffSessionTable;
+  terminal: TerminalTable;
 }
 
 export interface StaffTable {
@@ -421,4 +422,18 @@ export interface Database {
   resident_history_all: ResidentHistoryTable;
   issuance_all: IssuanceTable;
   issuance_disposal_all: IssuanceDisposalTable;
+}
+
+// ── registered terminals (端末), migration 0011 ──────────────────────────────────────────────────────────
+
+export interface TerminalTable {
+  lg_code: string;
+  terminal_id: string;
+  name: string;
+  /** SHA-256 (hex) of the token in the terminal cookie. */
+  token_hash: string;
+  registered_by: string;
+  registered_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
 }

@@ -5,70 +5,18 @@
  * the clerk's inquiry in the access-log search and checks the log verification; the administrator unlocks
  * an account locked by failed passwords. Screenshots go to test-artifacts/audit/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
-import { loadOrCreateAuditKey } from '../audit/index.js';
-import { loadConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/index.js';
-import { openTestDatabase } from '../db/testing.js';
 import { insertSupportMeasure } from '../protection/index.js';
-import { ChangeService, ResidentService, ensureMunicipality } from '../registry/index.js';
-import { seedDemoData } from '../registry/demo-data.js';
-import { systemActor, systemClock } from '../shared/index.js';
-import { DEMO_ACCOUNTS, seedDemoStaff, totpCode, type DemoAccount } from '../staff/index.js';
-import { testKeyring } from '../keys/testing.js';
+import { account, LG_CODE, startE2e, type E2e } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '../..');
-const artifacts = path.join(root, 'test-artifacts', 'audit');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-e2e-audit-'));
-const LG_CODE = '999016';
-const account = (name: string) => DEMO_ACCOUNTS.find((a) => a.loginName === name)!;
 const clerk = account('clerk');
 const auditor = account('auditor');
 const admin = account('admin');
 /** The account the test locks by failing its password, for the administrator to unlock. */
 const lockedOut = account('reviewer');
 
-/** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
-async function unlabelledFields(page: Page): Promise<string[]> {
-  return page.$$eval('input, select, textarea', (fields) =>
-    fields
-      .filter(
-        (f) =>
-          ((f as unknown as { labels: { length: number } | null }).labels?.length ?? 0) === 0 &&
-          !f.getAttribute('aria-label') &&
-          !f.getAttribute('aria-labelledby'),
-      )
-      .map((f) => f.id || f.getAttribute('name') || f.outerHTML),
-  );
-}
-
-/** What the browser keeps: nothing in any storage the terminal would retain. */
-async function browserStorage(page: Page): Promise<{ local: number; session: number; idb: number }> {
-  return page.evaluate(async () => {
-    const w = globalThis as unknown as {
-      localStorage: { length: number };
-      sessionStorage: { length: number };
-      indexedDB: { databases(): Promise<unknown[]> };
-    };
-    return {
-      local: w.localStorage.length,
-      session: w.sessionStorage.length,
-      idb: (await w.indexedDB.databases()).length,
-    };
-  });
-}
-
-let handle: DatabaseHandle;
-let app: FastifyInstance;
-let context: BrowserContext;
+let e2e: E2e;
 let page: Page;
 let base: string;
 /** The demo resident placed under a support measure. */
@@ -85,39 +33,11 @@ function addDays(date: string, days: number): string {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
-        '(apt-get install -y chromium; .ci/run installs it).',
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-
-  const webRoot = path.join(work, 'web');
-  await build({
-    configFile: path.join(root, 'web', 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webRoot, emptyOutDir: true },
-  });
-
-  handle = await openTestDatabase();
-  await ensureMunicipality(handle.db, LG_CODE, '架空市');
-  const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
+  e2e = await startE2e({ name: 'audit', timeoutMs: 15_000 });
+  ({ page, base } = e2e);
+  const { residents, system, config, db } = e2e;
   lockoutThreshold = config.auth.lockoutThreshold;
-  const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
-  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const system = systemActor(LG_CODE);
-  const today = systemClock.today();
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
-    today,
-  });
-  const residents = new ResidentService(
-    handle.db,
-    audit,
-    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
-    testKeyring(handle.db),
-  );
+  const today = e2e.audit.clock.today();
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   const hit = hits.find((h) => h.kind === 'japanese' && h.suppressions.length === 0);
   expect(hit, 'a demo resident without suppressions').toBeDefined();
@@ -130,7 +50,7 @@ beforeAll(async () => {
       break;
     }
   }
-  await insertSupportMeasure(handle.db, {
+  await insertSupportMeasure(db, {
     lgCode: LG_CODE,
     personNo: protectedPerson,
     status: 'active',
@@ -138,65 +58,24 @@ beforeAll(async () => {
     endsOn: addDays(today, 365),
     createdBy: 'system',
   });
-  const clerkRow = await handle.db
+  const clerkRow = await db
     .selectFrom('staff')
     .select('staff_id')
     .where('lg_code', '=', LG_CODE)
     .where('login_name', '=', clerk.loginName)
     .executeTakeFirstOrThrow();
   clerkStaffId = clerkRow.staff_id;
-
-  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
-
-  context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    locale: 'ja-JP',
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(15_000);
-  page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  await app?.close();
-  await handle?.close();
-  fs.rmSync(work, { recursive: true, force: true });
+  await e2e?.close();
 });
 
-async function screenshot(name: string, fullPage = true): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage });
-}
-
-async function signIn(a: DemoAccount): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('ログイン名').fill(a.loginName);
-  await page.getByLabel('パスワード').fill(a.password);
-  await page.getByLabel('パスワード').press('Enter');
-  await page.getByLabel('確認コード').fill(totpCode(a.totpSecret, new Date()));
-  await page.getByLabel('確認コード').press('Enter');
-  await page.getByRole('button', { name: 'ログアウト' }).waitFor();
-}
-
-async function signOut(): Promise<void> {
-  await page.getByRole('button', { name: 'ログアウト' }).click();
-  await page.getByRole('heading', { name: 'ログイン' }).waitFor();
-}
+const screenshot = (name: string, fullPage = true) => e2e.screenshot(name, fullPage);
+const unlabelledFields = () => e2e.unlabelledFields();
+const browserStorage = () => e2e.browserStorage();
+const signIn = (a: typeof clerk) => e2e.signIn(a);
+const signOut = () => e2e.signOut();
 
 describe('the auditor and the administrator in Chromium', () => {
   it('a clerk opens the record of a support-measure subject', async () => {
@@ -234,11 +113,16 @@ describe('the auditor and the administrator in Chromium', () => {
     const rule = '支援措置対象者の記録の参照';
     const alerts = page.locator('table.alert-table tbody tr', { hasText: rule });
     await alerts.first().waitFor();
-    // Opening the record (and its household) raised one alert each; all name the clerk.
+    // Finding and opening the record (the search, the record, its household) is one lookup: one alert,
+    // naming the clerk.
     const open = await alerts.count();
-    expect(open).toBeGreaterThanOrEqual(1);
+    expect(open).toBe(1);
     for (const text of await alerts.allTextContents()) expect(text).toContain(clerkStaffId);
-    expect(await unlabelledFields(page)).toEqual([]);
+    // Operators are shown by name with their id: 「氏名（ID）」.
+    await expect
+      .poll(() => alerts.first().textContent())
+      .toContain(`${clerk.displayName}（${clerkStaffId}）`);
+    expect(await unlabelledFields()).toEqual([]);
     await screenshot('02-alerts');
 
     const alertId = ((await alerts.first().locator('td').first().textContent()) ?? '').trim();
@@ -247,7 +131,7 @@ describe('the auditor and the administrator in Chromium', () => {
     });
     await row.getByRole('button', { name: `アラート ${alertId} を確認する` }).click();
     await row.getByLabel(/確認メモ/).fill('窓口での正当な照会であることを確認した。');
-    expect(await unlabelledFields(page)).toEqual([]);
+    expect(await unlabelledFields()).toEqual([]);
     await screenshot('03-acknowledging');
     await row.getByRole('button', { name: '確認済みにする' }).click();
     await expect
@@ -269,10 +153,11 @@ describe('the auditor and the administrator in Chromium', () => {
     const row = page.locator('table.log-table tbody tr', { hasText: clerkStaffId }).first();
     await row.waitFor();
     const text = (await row.textContent()) ?? '';
+    expect(text).toContain(`${clerk.displayName}（${clerkStaffId}）`);
     expect(text).toContain('照会');
     expect(text).toContain('成功');
     expect(text).toContain(protectedPerson);
-    expect(await unlabelledFields(page)).toEqual([]);
+    expect(await unlabelledFields()).toEqual([]);
     await screenshot('05-access-log');
 
     await page.getByRole('button', { name: 'ログ検証', exact: true }).click();
@@ -282,7 +167,7 @@ describe('the auditor and the administrator in Chromium', () => {
       .poll(() => page.getByRole('status').first().textContent())
       .toMatch(/チェックポイント \d+ を作成しました/);
     await screenshot('06-verification');
-    expect(await browserStorage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+    expect(await browserStorage()).toEqual({ local: 0, session: 0, idb: 0 });
     await signOut();
   }, 30_000);
 
@@ -295,6 +180,11 @@ describe('the auditor and the administrator in Chromium', () => {
       });
       expect(res.status).toBeGreaterThanOrEqual(400);
     }
+    // This browser is not a registered terminal yet: the sign-in screen says so.
+    await page.goto(`${base}/`);
+    await expect
+      .poll(() => page.getByTestId('login-terminal').textContent())
+      .toContain('この端末は登録されていません（端末ID: unknown）');
     await signIn(admin);
     await page
       .getByRole('navigation', { name: '業務メニュー' })
@@ -303,7 +193,7 @@ describe('the auditor and the administrator in Chromium', () => {
     const row = page.locator('table.staff-table tbody tr', { hasText: lockedOut.displayName });
     await row.waitFor();
     expect(await row.textContent()).toContain('ロック中');
-    expect(await unlabelledFields(page)).toEqual([]);
+    expect(await unlabelledFields()).toEqual([]);
     await screenshot('07-staff-locked');
     await row.getByRole('button', { name: /のロックを解除$/ }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('ロックを解除しました');
@@ -319,13 +209,13 @@ describe('the auditor and the administrator in Chromium', () => {
     await page.getByLabel('初期パスワード').fill('Kakuu-Madoguchi-Go-2026');
     await page.getByLabel('照会・検索').check();
     await page.getByLabel('異動入力').check();
-    expect(await unlabelledFields(page)).toEqual([]);
+    expect(await unlabelledFields()).toEqual([]);
     await screenshot('09-new-staff');
     await page.getByRole('button', { name: '登録する' }).click();
     await page.getByText('TOTP 秘密鍵').waitFor();
     expect(await page.locator('main').textContent()).toContain('otpauth://');
     await screenshot('10-new-staff-secret');
-    expect(await browserStorage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+    expect(await browserStorage()).toEqual({ local: 0, session: 0, idb: 0 });
     await page.getByRole('button', { name: '登録を終えて閉じる' }).click();
     expect(await page.locator('main').textContent()).not.toContain('otpauth://');
     const added = page.locator('table.staff-table tbody tr', { hasText: 'clerk2' });
@@ -335,14 +225,46 @@ describe('the auditor and the administrator in Chromium', () => {
     await form.getByLabel('異動入力').uncheck();
     await form.getByRole('button', { name: '権限を保存' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('権限を変更しました');
+    // The list reloads after the message: wait for the row to show the change.
+    await expect.poll(() => added.textContent()).toContain('証明書発行');
     const perms = (await added.textContent()) ?? '';
     expect(perms).toContain('証明書発行');
     expect(perms).not.toContain('異動入力');
     await screenshot('11-permissions-changed');
 
-    // The account signs in again.
+    // The administrator registers this browser as a terminal.
+    expect(await page.getByTestId('this-terminal').textContent()).toContain('登録されていません');
+    await page.getByLabel('端末ID（半角英数字・_・-）').fill('MADO-E2E');
+    await page.getByLabel('端末名（設置場所など）').fill('本庁舎1階 窓口E2E');
+    expect(await unlabelledFields()).toEqual([]);
+    await page.getByRole('button', { name: 'このブラウザを端末として登録' }).click();
+    await expect
+      .poll(() => page.getByTestId('this-terminal').textContent())
+      .toContain('端末 MADO-E2E（本庁舎1階 窓口E2E）');
+    await page.locator('table.terminal-table tbody tr', { hasText: 'MADO-E2E' }).waitFor();
+    await screenshot('12-terminal-registered');
+    expect(await browserStorage()).toEqual({ local: 0, session: 0, idb: 0 });
+
+    // The account signs in again, at the registered terminal: the sign-in screen and the log name it.
     await signOut();
+    await expect
+      .poll(() => page.getByTestId('login-terminal').textContent())
+      .toBe('端末: 本庁舎1階 窓口E2E（MADO-E2E）');
+    await screenshot('13-login-at-terminal');
     await signIn(lockedOut);
+    const login = await e2e.db
+      .selectFrom('access_log')
+      .innerJoin('staff', (j) => j.onRef('staff.staff_id', '=', 'access_log.staff_id'))
+      .select(['access_log.terminal_id', 'access_log.seq'])
+      .where('staff.login_name', '=', lockedOut.loginName)
+      .where('access_log.function', '=', 'login')
+      .orderBy('access_log.seq', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(login.terminal_id).toBe('MADO-E2E');
     await signOut();
-  }, 30_000);
+  }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

@@ -7,83 +7,25 @@
  * and an issue for the suppressed household asks for confirmation first. Screenshots go to
  * test-artifacts/certificates/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
-import { loadOrCreateAuditKey } from '../audit/index.js';
-import { loadConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/index.js';
-import { openTestDatabase } from '../db/testing.js';
-import { ChangeService, ResidentService, ensureMunicipality } from '../registry/index.js';
-import { seedDemoData } from '../registry/demo-data.js';
-import { systemActor, systemClock } from '../shared/index.js';
-import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
 import { flat, pdfText } from '../certificates/testing.js';
-import { testKeyring } from '../keys/testing.js';
+import { account, startE2e, type BrowserGlobals, type E2e } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '../..');
-const artifacts = path.join(root, 'test-artifacts', 'certificates');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-e2e-'));
-const LG_CODE = '999016';
-const clerk = DEMO_ACCOUNTS.find((a) => a.loginName === 'clerk')!;
-const officer = DEMO_ACCOUNTS.find((a) => a.loginName === 'officer')!;
+const clerk = account('clerk');
+const officer = account('officer');
 
-/** The few browser globals the page-side functions use (the Node project has no DOM types). */
-interface BrowserGlobals {
-  fetch(url: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> }>;
-  btoa(s: string): string;
-}
-
-let handle: DatabaseHandle;
-let app: FastifyInstance;
-let context: BrowserContext;
+let e2e: E2e;
 let page: Page;
-let base: string;
 /** A household head (the requester) and their household, for the 住民票の写し. */
 let household: { headNo: string; familyName: string; householdNo: string; members: number };
 /** A resident of another household, who applies for a support measure. */
 let victim: { personNo: string; householdNo: string };
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
-        '(apt-get install -y chromium; .ci/run installs it).',
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-
-  // The UI, built once into a folder of this run.
-  const webRoot = path.join(work, 'web');
-  await build({
-    configFile: path.join(root, 'web', 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webRoot, emptyOutDir: true },
-  });
-
-  // The demo city and staff, as `jumin start` seeds them.
-  handle = await openTestDatabase();
-  await ensureMunicipality(handle.db, LG_CODE, '架空市');
-  const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
-  const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
-  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
-    today: systemClock.today(),
-  });
-  const residents = new ResidentService(
-    handle.db,
-    audit,
-    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
-    testKeyring(handle.db),
-  );
+  e2e = await startE2e({ name: 'certificates' });
+  ({ page } = e2e);
+  const { residents, system, config } = e2e;
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   const plain = hits.filter((h) => h.kind === 'japanese' && h.suppressions.length === 0);
   const sizes = new Map<string, number>();
@@ -105,85 +47,16 @@ beforeAll(async () => {
   const other = plain.find((h) => h.householdNo !== household.householdNo);
   expect(other, 'a resident of another household').toBeDefined();
   victim = { personNo: other!.personNo, householdNo: other!.householdNo };
-
-  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
-
-  context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    locale: 'ja-JP',
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(20_000);
-  page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  await app?.close();
-  await handle?.close();
-  fs.rmSync(work, { recursive: true, force: true });
+  await e2e?.close();
 });
 
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-}
-
-/** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
-async function unlabelledFields(): Promise<string[]> {
-  return page.$$eval('input, select, textarea', (fields) =>
-    fields
-      .filter(
-        (f) =>
-          ((f as unknown as { labels: { length: number } | null }).labels?.length ?? 0) === 0 &&
-          !f.getAttribute('aria-label') &&
-          !f.getAttribute('aria-labelledby'),
-      )
-      .map((f) => f.id || f.getAttribute('name') || f.outerHTML),
-  );
-}
-
-/** The last TOTP time step used per account: a code (or an earlier one) is accepted once only. */
-const usedSteps = new Map<string, number>();
-
-/** A code no sign-in has used yet: the current step's, or the next one's (the server accepts ±1 step). */
-async function freshCode(account: { loginName: string; totpSecret: string }): Promise<string> {
-  let step = Math.max(Math.floor(Date.now() / 30_000), (usedSteps.get(account.loginName) ?? 0) + 1);
-  while (step > Math.floor(Date.now() / 30_000) + 1) await new Promise((r) => setTimeout(r, 1000));
-  step = Math.max(step, Math.floor(Date.now() / 30_000));
-  usedSteps.set(account.loginName, step);
-  return totpCode(account.totpSecret, new Date(step * 30_000 + 1_000));
-}
-
-async function signIn(account: { loginName: string; password: string; totpSecret: string }): Promise<void> {
-  await page.goto(`${base}/`);
-  await page.getByLabel('ログイン名').fill(account.loginName);
-  await page.getByLabel('パスワード').fill(account.password);
-  await page.getByLabel('パスワード').press('Enter');
-  await page.getByLabel('確認コード').fill(await freshCode(account));
-  await page.getByLabel('確認コード').press('Enter');
-  await page.getByRole('button', { name: 'ログアウト' }).waitFor();
-}
-
-async function signOut(): Promise<void> {
-  // By keyboard: with the PDF viewer's frame in the page, headless Chromium can lose mouse clicks.
-  await page.getByRole('button', { name: 'ログアウト' }).press('Enter');
-  await page.getByRole('heading', { name: 'ログイン' }).waitFor();
-}
+const screenshot = (name: string) => e2e.screenshot(name);
+const unlabelledFields = () => e2e.unlabelledFields();
+const signIn = (a: typeof clerk) => e2e.signIn(a);
+const signOut = () => e2e.signOut();
 
 async function openArea(label: string): Promise<void> {
   await page.getByRole('navigation', { name: '業務メニュー' }).getByRole('button', { name: label }).click();
@@ -344,4 +217,8 @@ describe('certificates and support measures in Chromium', () => {
     await screenshot('11-issued-after-confirmation');
     await signOut();
   }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy (the PDF viewer included)', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

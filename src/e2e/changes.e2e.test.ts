@@ -5,42 +5,15 @@
  * alone; every field of every change form has a label; a person locked by another staff member is shown
  * read-only. Screenshots go to test-artifacts/changes/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
-import { loadOrCreateAuditKey } from '../audit/index.js';
-import { loadConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/index.js';
-import { openTestDatabase } from '../db/testing.js';
 import { SuppressionService } from '../protection/index.js';
-import { ChangeService, ResidentService, ensureMunicipality } from '../registry/index.js';
-import { seedDemoData } from '../registry/demo-data.js';
-import { systemActor, systemClock } from '../shared/index.js';
-import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
-import { testKeyring } from '../keys/testing.js';
+import type { ResidentService } from '../registry/index.js';
+import { account, LG_CODE, startE2e, type BrowserGlobals, type E2e } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '../..');
-const artifacts = path.join(root, 'test-artifacts', 'changes');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-e2e-changes-'));
-const LG_CODE = '999016';
-const clerk = DEMO_ACCOUNTS.find((a) => a.loginName === 'clerk')!;
+const clerk = account('clerk');
 
-/** The few browser globals the page-side functions use (the Node project has no DOM types). */
-interface BrowserGlobals {
-  localStorage: { length: number };
-  sessionStorage: { length: number };
-  document: { activeElement: { tagName: string; id: string; textContent: string | null } | null };
-}
-
-let handle: DatabaseHandle;
-let app: FastifyInstance;
-let context: BrowserContext;
+let e2e: E2e;
 let page: Page;
 let base: string;
 let residents: ResidentService;
@@ -48,6 +21,9 @@ let residents: ResidentService;
 let free: string;
 let locked: string;
 let alerted: string;
+/** Two more households: the first merges into the second. */
+let mergeFrom: { personNo: string; householdNo: string; members: string[] };
+let mergeInto: { householdNo: string };
 const other = {
   lgCode: LG_CODE,
   staffId: 'other-clerk',
@@ -67,107 +43,39 @@ function recentIsoDate(daysAgo: number): string {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
-        '(apt-get install -y chromium; .ci/run installs it).',
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-
-  const webRoot = path.join(work, 'web');
-  await build({
-    configFile: path.join(root, 'web', 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webRoot, emptyOutDir: true },
-  });
-
-  handle = await openTestDatabase();
-  await ensureMunicipality(handle.db, LG_CODE, '架空市');
-  const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
-  const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
-  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
-    today: systemClock.today(),
-  });
-  residents = new ResidentService(
-    handle.db,
-    audit,
-    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
-    testKeyring(handle.db),
-  );
+  e2e = await startE2e({ name: 'changes', timeoutMs: 15_000 });
+  ({ page, base, residents } = e2e);
+  const { system, audit, keyring, db } = e2e;
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   const plain = hits.filter((h) => h.kind === 'japanese' && h.suppressions.length === 0);
   const households: string[] = [...new Map(plain.map((h) => [h.householdNo, h.personNo])).values()];
   expect(households.length, 'three demo households without suppression').toBeGreaterThanOrEqual(3);
   [free, locked, alerted] = [households[0]!, households[1]!, households[2]!];
+  const byHousehold = (no: string) => hits.filter((h) => h.householdNo === no).map((h) => h.personNo);
+  const rest = [...new Set(plain.map((h) => h.householdNo))]
+    .slice(3)
+    .filter((no) => hits.filter((h) => h.householdNo === no).every((h) => h.suppressions.length === 0));
+  expect(rest.length, 'two more demo households').toBeGreaterThanOrEqual(2);
+  mergeFrom = { personNo: byHousehold(rest[0]!)[0]!, householdNo: rest[0]!, members: byHousehold(rest[0]!) };
+  mergeInto = { householdNo: rest[1]! };
   // Another staff member is editing this person.
   await residents.lockForEdit(other, locked);
   // And this person's changes carry an alert-level suppression (抑止・注意).
-  await new SuppressionService(handle.db, {
-    audit,
-    keyring: testKeyring(handle.db),
-    suppressionReleaseMinutes: 30,
-  }).set(system, {
+  await new SuppressionService(db, { audit, keyring, suppressionReleaseMinutes: 30 }).set(system, {
     target: { personNo: alerted },
     process: 'change',
     level: 'alert',
-    startsOn: systemClock.today(),
+    startsOn: e2e.audit.clock.today(),
     reason: '本人からの申出により確認が必要',
   });
-
-  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
-
-  context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    locale: 'ja-JP',
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(15_000);
-  page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  await app?.close();
-  await handle?.close();
-  fs.rmSync(work, { recursive: true, force: true });
+  await e2e?.close();
 });
 
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-}
-
-/** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
-async function unlabelledFields(): Promise<string[]> {
-  return page.$$eval('input, select, textarea', (fields) =>
-    fields
-      .filter(
-        (f) =>
-          ((f as unknown as { labels: { length: number } | null }).labels?.length ?? 0) === 0 &&
-          !f.getAttribute('aria-label') &&
-          !f.getAttribute('aria-labelledby'),
-      )
-      .map((f) => f.id || f.getAttribute('name') || f.outerHTML),
-  );
-}
+const screenshot = (name: string) => e2e.screenshot(name);
+const unlabelledFields = () => e2e.unlabelledFields();
 
 async function activeElement() {
   return page.evaluate(() => {
@@ -192,11 +100,7 @@ async function tabToField(id: string, text?: string): Promise<void> {
 
 async function signIn(): Promise<void> {
   await page.getByRole('heading', { name: 'ログイン' }).waitFor();
-  await page.getByLabel('ログイン名').fill(clerk.loginName);
-  await page.getByLabel('パスワード').fill(clerk.password);
-  await page.getByLabel('パスワード').press('Enter');
-  await page.getByLabel('確認コード').fill(totpCode(clerk.totpSecret, new Date()));
-  await page.getByLabel('確認コード').press('Enter');
+  await e2e.signIn(clerk);
   await page.getByRole('heading', { name: '住民検索' }).waitFor();
 }
 
@@ -277,6 +181,19 @@ describe('異動入力 in Chromium', () => {
     expect(confirmText).toContain('昭和60年5月10日（1985年）');
     expect(confirmText).toContain('平成2年3月4日（1990年）');
     expect(confirmText).toContain('新しい世帯を設ける');
+    // The server's dry run: the records the move-in will write, hidden items hidden as in the inquiry.
+    const resulting = page.getByRole('region', { name: /^登録後の記録/ });
+    expect(await resulting.locator('article').count()).toBe(3);
+    const head =
+      (await resulting.getByRole('article', { name: '鷹野辺 健一 の登録後の記録' }).textContent()) ?? '';
+    expect(head).toContain('（新たに記載）');
+    expect(head).toContain('新しい世帯（世帯番号は登録時に採番）・続柄 世帯主');
+    expect(head).toContain('架空市中央区本町一丁目2番3号 コーポ本町201');
+    expect(head).toContain('東京都千代田区霞が関一丁目1番1号');
+    expect(head).toContain('昭和60年5月10日（1985年）・男');
+    const wife =
+      (await resulting.getByRole('article', { name: '鷹野辺 美咲 の登録後の記録' }).textContent()) ?? '';
+    expect(wife).toContain('続柄 妻');
     await screenshot('04-move-in-confirm');
 
     await page.getByRole('button', { name: 'この内容で登録' }).click();
@@ -353,7 +270,7 @@ describe('異動入力 in Chromium', () => {
     const values = await page
       .locator('#change-type option')
       .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
-    expect(values).toHaveLength(8);
+    expect(values).toHaveLength(11);
     for (const value of values) {
       await type.selectOption(value);
       const picker = page.getByLabel('対象者の宛名番号（必須）');
@@ -409,9 +326,12 @@ describe('異動入力 in Chromium', () => {
     await page.getByLabel('備考', { exact: true }).fill('届出により備考を記載');
     await page.getByLabel('異動日（必須）').fill(recentIsoDate(1));
     await page.getByRole('button', { name: '確認へ進む' }).click();
-    await page.getByRole('button', { name: 'この内容で登録' }).click();
-    // The server asks for the suppression to be confirmed: its message is shown, and the clerk may go on.
+    // The dry run meets the suppression: its message is shown with the resulting record, and the clerk may
+    // register having confirmed it.
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('抑止（警告）');
+    expect(await page.getByRole('region', { name: /^登録後の記録/ }).textContent()).toContain(
+      '届出により備考を記載',
+    );
     await screenshot('15-suppression-confirmation');
     await page.getByRole('button', { name: '抑止を確認して登録' }).click();
     await page.getByRole('heading', { name: /^登録しました/ }).waitFor();
@@ -424,4 +344,108 @@ describe('異動入力 in Chromium', () => {
       }),
     ).toBe(0);
   }, 60_000);
+  it('enters a foreign resident by move-in from abroad, with the art. 30-45 items and a 通称', async () => {
+    await page.getByRole('button', { name: '続けて入力' }).click();
+    const type = page.getByLabel('異動の種類');
+    await type.selectOption('move-in');
+    await page.getByLabel('転入元').selectOption('abroad');
+    await page.getByLabel('住所（必須）', { exact: true }).fill('架空市中央区本町二丁目8番9号');
+    await page.getByLabel('前住所（国外）（必須）').fill('アメリカ合衆国');
+    await page.getByLabel('異動日（転入日）（必須）').fill(recentEraDate(2));
+    await page.getByLabel('届出日（必須）').fill(recentIsoDate(1));
+    const p = '#movein-m-0';
+    await page.locator(`${p}-kind`).selectOption('foreign');
+    await page.locator(`${p}-latinName`).fill('Garcia Maria');
+    await page.locator(`${p}-readingFamily`).fill('ガルシア');
+    await page.locator(`${p}-readingGiven`).fill('マリア');
+    await page.locator(`${p}-birthDate`).fill('1992-02-14');
+    await page.locator(`${p}-sex`).selectOption('female');
+    await page.locator(`${p}-relationship`).fill('世帯主');
+    await page.locator(`${p}-nationality`).fill('スペイン');
+    await page.locator(`${p}-foreignSince`).fill(recentIsoDate(2));
+    await page.locator(`${p}-category`).selectOption('midLongTerm');
+    await page.locator(`${p}-residenceStatus`).fill('技術・人文知識・国際業務');
+    await page.locator(`${p}-periodOfStay`).fill('3年');
+    await page.locator(`${p}-expiryDate`).fill('R11.3.31');
+    await page.locator(`${p}-cardNo`).fill('ab12345678cd');
+    await page.locator(`${p}-aliasName`).fill('山田マリア');
+    await page.keyboard.press('Tab');
+    expect(await page.locator('.field-error').count()).toBe(0);
+    expect(await unlabelledFields()).toEqual([]);
+    // No 本籍 for a foreign resident.
+    expect(await page.locator(`${p}-honsekiKind`).count()).toBe(0);
+    await screenshot('17-foreign-move-in-filled');
+
+    await page.getByRole('button', { name: '確認へ進む' }).click();
+    await page.getByRole('heading', { name: '確認: 国外からの転入' }).waitFor();
+    const record =
+      (await page.getByRole('article', { name: 'GARCIA MARIA の登録後の記録' }).textContent()) ?? '';
+    expect(record).toContain('スペイン');
+    expect(record).toContain('中長期在留者');
+    expect(record).toContain('山田マリア');
+    expect(record).toContain('アメリカ合衆国（国外）');
+    // The clerk may not see residence-status items: hidden in the preview as in the inquiry.
+    expect(record).toContain('非表示（在留資格等は入力のとおり記録）');
+    expect(record).not.toContain('AB12345678CD');
+    await screenshot('18-foreign-move-in-confirm');
+    await page.getByRole('button', { name: 'この内容で登録' }).click();
+    await page.getByRole('heading', { name: /^登録しました/ }).waitFor();
+    await screenshot('19-foreign-move-in-done');
+
+    const { hits } = await residents.search(e2e.system, { name: 'GARCIA MARIA' });
+    expect(hits).toHaveLength(1);
+    const stored = await residents.inquire(e2e.system, hits[0]!.personNo, {
+      purpose: e2e.config.inquiryPurposes[0],
+      reveal: ['residenceStatus'],
+    });
+    expect(stored.current.kind).toBe('foreign');
+    expect(stored.current.foreign).toMatchObject({
+      latinName: 'GARCIA MARIA',
+      nationality: 'スペイン',
+      status: {
+        category: 'midLongTerm',
+        residenceStatus: '技術・人文知識・国際業務',
+        periodOfStay: '3年',
+        expiryDate: '2029-03-31',
+        residenceCardNo: 'AB12345678CD',
+      },
+      alias: { name: '山田マリア' },
+    });
+    expect(stored.current.previousAddress).toEqual({ text: 'アメリカ合衆国', abroad: true });
+  }, 60_000);
+
+  it('merges a household into another, showing the members in their new household before registering', async () => {
+    await page.getByRole('button', { name: '続けて入力' }).click();
+    await page.getByLabel('異動の種類').selectOption('household');
+    await page.getByLabel('対象者の宛名番号（必須）').fill(mergeFrom.personNo);
+    await page.getByLabel('対象者の宛名番号（必須）').press('Enter');
+    await page.getByRole('button', { name: '確認へ進む' }).waitFor();
+    await page.getByLabel('変更の内容').selectOption('merge');
+    await page.getByLabel('合併先の世帯番号（必須）').fill(mergeInto.householdNo);
+    for (const no of mergeFrom.members) await page.locator(`#hh-members-rel-${no}`).fill('同居人');
+    await page.getByLabel('異動日（必須）').fill(recentEraDate(1));
+    expect(await unlabelledFields()).toEqual([]);
+    await screenshot('20-merge-filled');
+    await page.getByRole('button', { name: '確認へ進む' }).click();
+    await page.getByRole('heading', { name: '確認: 世帯合併' }).waitFor();
+    const resulting = page.getByRole('region', { name: /^登録後の記録/ });
+    expect(await resulting.locator('article').count()).toBe(mergeFrom.members.length);
+    for (const text of await resulting.locator('article').allTextContents()) {
+      expect(text).toContain(`世帯番号 ${mergeInto.householdNo}・続柄 同居人`);
+    }
+    await screenshot('21-merge-confirm');
+    await page.getByRole('button', { name: 'この内容で登録' }).click();
+    await page.getByRole('heading', { name: /^登録しました/ }).waitFor();
+    await screenshot('22-merge-done');
+    const merged = await residents.household(e2e.system, mergeInto.householdNo, {
+      purpose: e2e.config.inquiryPurposes[0],
+    });
+    for (const no of mergeFrom.members) {
+      expect(merged.members.find((m) => m.personNo === no)?.relationship).toBe('同居人');
+    }
+  }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

@@ -4,82 +4,23 @@
  * second factor, searches, opens a person for a purpose, reads the history and signs out; search → open
  * works with Tab and Enter alone; every form field has a label. Screenshots go to test-artifacts/counter/.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.js';
-import { loadOrCreateAuditKey } from '../audit/index.js';
-import { loadConfig } from '../config.js';
-import type { DatabaseHandle } from '../db/index.js';
-import { openTestDatabase } from '../db/testing.js';
-import { ChangeService, ResidentService, ensureMunicipality } from '../registry/index.js';
-import { seedDemoData } from '../registry/demo-data.js';
-import { systemActor, systemClock } from '../shared/index.js';
-import { DEMO_ACCOUNTS, seedDemoStaff, totpCode } from '../staff/index.js';
-import { testKeyring } from '../keys/testing.js';
+import { account, startE2e, type BrowserGlobals, type E2e } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '../..');
-const artifacts = path.join(root, 'test-artifacts', 'counter');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-e2e-'));
-const LG_CODE = '999016';
-const clerk = DEMO_ACCOUNTS.find((a) => a.loginName === 'clerk')!;
-const reviewer = DEMO_ACCOUNTS.find((a) => a.loginName === 'reviewer')!;
+const clerk = account('clerk');
+const reviewer = account('reviewer');
 
-/** The few browser globals the page-side functions use (the Node project has no DOM types). */
-interface BrowserGlobals {
-  localStorage: { length: number };
-  sessionStorage: { length: number };
-  indexedDB: { databases(): Promise<unknown[]> };
-  document: { activeElement: { tagName: string; id: string; textContent: string | null } | null };
-}
-
-let handle: DatabaseHandle;
-let app: FastifyInstance;
-let context: BrowserContext;
+let e2e: E2e;
 let page: Page;
 let base: string;
 /** A current resident with some history, to search for and open. */
 let target: { personNo: string; familyName: string; householdNo: string };
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
-        '(apt-get install -y chromium; .ci/run installs it).',
-    );
-  }
-  fs.mkdirSync(artifacts, { recursive: true });
-
-  // The UI, built once into a folder of this run.
-  const webRoot = path.join(work, 'web');
-  await build({
-    configFile: path.join(root, 'web', 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webRoot, emptyOutDir: true },
-  });
-
-  // The demo city and staff, as `jumin start` seeds them.
-  handle = await openTestDatabase();
-  await ensureMunicipality(handle.db, LG_CODE, '架空市');
-  const config = loadConfig({ NODE_ENV: 'test', JUMIN_LG_CODE: LG_CODE });
-  const auditKey = loadOrCreateAuditKey(path.join(work, 'audit.pem'), { create: true });
-  await seedDemoStaff(handle.db, LG_CODE, systemClock, config, testKeyring(handle.db));
-  const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const system = systemActor(LG_CODE);
-  await seedDemoData(new ChangeService(handle.db, systemClock, audit, testKeyring(handle.db)), system, {
-    today: systemClock.today(),
-  });
-  const residents = new ResidentService(
-    handle.db,
-    audit,
-    { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
-    testKeyring(handle.db),
-  );
+  e2e = await startE2e({ name: 'counter' });
+  ({ page, base } = e2e);
+  const { residents, system, config } = e2e;
   const { hits } = await residents.search(system, { status: 'current', pageSize: 100 });
   for (const hit of hits) {
     if (hit.kind !== 'japanese' || hit.suppressions.length > 0) continue;
@@ -94,69 +35,15 @@ beforeAll(async () => {
     }
   }
   expect(target, 'a demo resident with history').toBeDefined();
-
-  app = await buildApp({ config, db: handle.db, auditKey, keyring: testKeyring(handle.db), webRoot });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  base = `http://127.0.0.1:${address.port}`;
-
-  context = await chromium.launchPersistentContext(path.join(work, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    locale: 'ja-JP',
-    viewport: { width: 1280, height: 900 },
-  });
-  context.setDefaultTimeout(20_000);
-  page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  await app?.close();
-  await handle?.close();
-  fs.rmSync(work, { recursive: true, force: true });
+  await e2e?.close();
 });
 
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-}
-
-/** Form fields without a label (a <label>, aria-label or aria-labelledby): their ids or names. */
-async function unlabelledFields(): Promise<string[]> {
-  return page.$$eval('input, select, textarea', (fields) =>
-    fields
-      .filter(
-        (f) =>
-          ((f as unknown as { labels: { length: number } | null }).labels?.length ?? 0) === 0 &&
-          !f.getAttribute('aria-label') &&
-          !f.getAttribute('aria-labelledby'),
-      )
-      .map((f) => f.id || f.getAttribute('name') || f.outerHTML),
-  );
-}
-
-/** What the browser keeps: no personal data in any storage the terminal would retain. */
-async function browserStorage(): Promise<{ local: number; session: number; idb: number }> {
-  return page.evaluate(async () => {
-    const w = globalThis as unknown as BrowserGlobals;
-    return {
-      local: w.localStorage.length,
-      session: w.sessionStorage.length,
-      idb: (await w.indexedDB.databases()).length,
-    };
-  });
-}
+const screenshot = (name: string) => e2e.screenshot(name);
+const unlabelledFields = () => e2e.unlabelledFields();
+const browserStorage = () => e2e.browserStorage();
 
 describe('the counter in Chromium', () => {
   it('signs in with the second factor, searches, opens a person for a purpose, signs out', async () => {
@@ -177,7 +64,7 @@ describe('the counter in Chromium', () => {
     await page.getByLabel('確認コード').waitFor();
     expect(await unlabelledFields()).toEqual([]);
     await screenshot('03-second-factor');
-    await page.getByLabel('確認コード').fill(totpCode(clerk.totpSecret, new Date()));
+    await page.getByLabel('確認コード').fill(await e2e.freshCode(clerk));
     await page.getByLabel('確認コード').press('Enter');
 
     await page.getByRole('heading', { name: '住民検索' }).waitFor();
@@ -197,6 +84,8 @@ describe('the counter in Chromium', () => {
     await page.getByLabel('照会目的').selectOption({ index: 1 });
     await page.getByRole('button', { name: '照会する' }).click();
     await page.getByRole('heading', { name: /^履歴/ }).waitFor();
+    // The household is loaded after the record: wait for it.
+    await page.getByRole('heading', { name: /^世帯（世帯番号/ }).waitFor();
     const content = (await page.locator('main').textContent()) ?? '';
     expect(content).toContain(target.personNo);
     expect(content).toContain(`世帯番号 ${target.householdNo}`);
@@ -256,7 +145,7 @@ describe('the counter in Chromium', () => {
     await page.getByLabel('ログイン名').fill(reviewer.loginName);
     await page.getByLabel('パスワード').fill(reviewer.password);
     await page.getByLabel('パスワード').press('Enter');
-    await page.getByLabel('確認コード').fill(totpCode(reviewer.totpSecret, new Date()));
+    await page.getByLabel('確認コード').fill(await e2e.freshCode(reviewer));
     await page.getByLabel('確認コード').press('Enter');
     await page.getByLabel('宛名番号').fill(target.personNo);
     await page.getByLabel('宛名番号').press('Enter');
@@ -274,7 +163,7 @@ describe('the counter in Chromium', () => {
     await screenshot('10-reviewer-revealed');
 
     // The session ends behind the screen's back (timeout): the next call clears it and asks to sign in.
-    await context.clearCookies();
+    await e2e.context.clearCookies();
     await page.getByRole('button', { name: '← 検索に戻る' }).click();
     await page.getByRole('button', { name: '検索', exact: true }).click();
     await page.getByRole('heading', { name: 'ログイン' }).waitFor();
@@ -282,4 +171,8 @@ describe('the counter in Chromium', () => {
     expect(await page.locator('body').textContent()).not.toContain(target.personNo);
     await screenshot('11-session-lost');
   }, 60_000);
+
+  it('breaks no rule of the Content-Security-Policy', () => {
+    expect(e2e.cspViolations).toEqual([]);
+  });
 });

@@ -103,6 +103,7 @@ export async function factsAbout(
     );
   return {
     supportMeasureSubject: protectedPersons.size > 0,
+    supportMeasurePersons: [...protectedPersons],
     sameSurnameAndAddressAsOperator: sameSurnameAndAddress,
   };
 }

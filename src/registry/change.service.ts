@@ -43,6 +43,7 @@ import {
   MyNumberChangeInput,
   checkNotFuture,
   kindOf,
+  REASONS,
   type ChangeKind,
   type Reason,
 } from './change.js';
@@ -57,7 +58,14 @@ import {
 } from './resident.js';
 import { checkSuppression } from '../protection/index.js';
 import { parseInput } from './parse.js';
-import { logAccess, targetsOf, type AuditSettings } from './access.js';
+import {
+  factsAbout,
+  logAccess,
+  maskRecord,
+  targetsOf,
+  type AuditSettings,
+  type RecordView,
+} from './access.js';
 import type { Keyring, MunicipalityKeys } from '../keys/index.js';
 import {
   myNumberColumns,
@@ -77,6 +85,53 @@ export interface ChangeResult {
   effectiveDate: string;
   persons: Array<{ personNo: PersonNo; historySeq: number }>;
   householdNos: HouseholdNo[];
+}
+
+/** The change operations a clerk enters, by method name: what `preview` can dry-run. */
+export type ChangeOperation =
+  | 'moveIn'
+  | 'birth'
+  | 'moveWithin'
+  | 'moveOut'
+  | 'recordMoveInNotice'
+  | 'householdSplit'
+  | 'householdMerge'
+  | 'headChange'
+  | 'death'
+  | 'exOfficioEntry'
+  | 'exOfficioRemoval'
+  | 'correct'
+  | 'changeMyNumber'
+  | 'formerSurname'
+  | 'alias'
+  | 'cancel';
+
+/** What a change would write, shown to the clerk before committing it (masked as the inquiry masks). */
+export interface ChangePreview {
+  changeType: string;
+  reason: Reason;
+  reasonLabel: string;
+  kind: ChangeKind;
+  effectiveDate: string;
+  persons: Array<{
+    /** A person entering the register: the 宛名番号 in `record` is only provisional until the commit. */
+    entering: boolean;
+    historySeq: number;
+    record: RecordView;
+  }>;
+  householdNos: HouseholdNo[];
+  /** Households the change would set up: their numbers are given only at the commit. */
+  newHouseholdNos: HouseholdNo[];
+}
+
+/** Thrown by `commit` in a dry run, after every check, to roll the whole transaction back. */
+class DryRunRollback extends Error {
+  constructor(
+    readonly draft: ChangeDraft,
+    readonly records: ReadonlyArray<{ before: Loaded | undefined; after: ResidentRecord }>,
+  ) {
+    super('dry run: rolled back');
+  }
 }
 
 interface Loaded {
@@ -172,16 +227,112 @@ const refuse = (code: string, message: string, details?: Record<string, unknown>
   new DomainError(code, message, details);
 
 export class ChangeService {
+  /** A twin of this service whose commits stop after every check and roll back (see `preview`). */
+  private dryRunner: ChangeService | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly audit: AuditSettings,
     private readonly keyring: Keyring,
+    private readonly dryRun = false,
   ) {}
 
   /** The municipality's data keys, loaded by `run` before any transaction opens. */
   private keys(actor: Actor): MunicipalityKeys {
     return this.keyring.loaded(actor.lgCode);
+  }
+
+  /**
+   * Dry run (確認): runs the change in its transaction with every check of the real one — permission,
+   * suppression (抑止), edit lock, the domain rules — then rolls the whole transaction back, so nothing is
+   * left: no change, history, outbox message or number taken from the counter. Returns the snapshots the
+   * change would write, masked as the inquiry masks them. Showing them is logged as an inquiry, in a
+   * transaction of its own after the rollback (persons entering the register are not named: their numbers
+   * were not taken).
+   */
+  /** Runs a change operation by name (the HTTP routes' way in). */
+  operate(operation: ChangeOperation, actor: Actor, raw: unknown): Promise<ChangeResult> {
+    // Each operation parses its input: it is the trust boundary for every caller.
+    const input = raw as never;
+    switch (operation) {
+      case 'moveIn':
+        return this.moveIn(actor, input);
+      case 'birth':
+        return this.birth(actor, input);
+      case 'moveWithin':
+        return this.moveWithin(actor, input);
+      case 'moveOut':
+        return this.moveOut(actor, input);
+      case 'recordMoveInNotice':
+        return this.recordMoveInNotice(actor, input);
+      case 'householdSplit':
+        return this.householdSplit(actor, input);
+      case 'householdMerge':
+        return this.householdMerge(actor, input);
+      case 'headChange':
+        return this.headChange(actor, input);
+      case 'death':
+        return this.death(actor, input);
+      case 'exOfficioEntry':
+        return this.exOfficioEntry(actor, input);
+      case 'exOfficioRemoval':
+        return this.exOfficioRemoval(actor, input);
+      case 'correct':
+        return this.correct(actor, input);
+      case 'changeMyNumber':
+        return this.changeMyNumber(actor, input);
+      case 'formerSurname':
+        return this.formerSurname(actor, input);
+      case 'alias':
+        return this.alias(actor, input);
+      case 'cancel':
+        return this.cancel(actor, input);
+    }
+  }
+
+  async preview(actor: Actor, operation: ChangeOperation, raw: unknown): Promise<ChangePreview> {
+    this.dryRunner ??= new ChangeService(this.db, this.clock, this.audit, this.keyring, true);
+    const dry = this.dryRunner;
+    let rollback: DryRunRollback;
+    try {
+      await dry.operate(operation, actor, raw);
+      throw new Error(`the dry run of ${operation} reached no commit`);
+    } catch (e) {
+      if (!(e instanceof DryRunRollback)) throw e;
+      rollback = e;
+    }
+    const { draft, records } = rollback;
+    const householdNos = [...new Set(records.map((r) => r.after.householdNo))];
+    const newHouseholdNos: HouseholdNo[] = [];
+    for (const h of householdNos) {
+      if (!(await repo.householdExists(this.db, actor.lgCode, h))) newHouseholdNos.push(h);
+    }
+    const existing = records.filter((r) => r.before !== undefined).map((r) => r.after);
+    await this.db.transaction().execute(async (trx) =>
+      logAccess(trx, this.audit, actor, {
+        function: 'inquiry',
+        purpose: '異動入力の確認',
+        outcome: 'success',
+        targetPersons: existing.map((r) => r.personNo),
+        details: { preview: true, changeType: draft.changeType, reason: draft.reason },
+        facts: await factsAbout(trx, actor, existing, this.clock.today()),
+      }),
+    );
+    return {
+      changeType: draft.changeType,
+      reason: draft.reason,
+      reasonLabel: REASONS[draft.reason].label,
+      kind: kindOf(draft.reason),
+      effectiveDate: draft.effectiveDate,
+      persons: records.map((r) => ({
+        entering: r.before === undefined,
+        historySeq: (r.before?.seq ?? 0) + 1,
+        record: maskRecord(r.after, new Set()),
+      })),
+      householdNos,
+      newHouseholdNos,
+    };
   }
 
   /**
@@ -206,7 +357,7 @@ export class ChangeService {
             function: permission === 'batch' ? 'batch' : 'change',
             outcome: 'refused',
             targetPersons: targetsOf(what.raw),
-            details: { changeType, code: e.code },
+            details: { changeType, code: e.code, ...(this.dryRun ? { preview: true } : {}) },
           }),
         );
       }
@@ -1058,6 +1209,8 @@ export class ChangeService {
           now,
           this.clock.today(),
         );
+    // A dry run stops here, every check passed: throwing rolls back all it did (counters included).
+    if (this.dryRun) throw new DryRunRollback(d, records);
     const keys = this.keys(actor);
     const changeId = await repo.insertChange(trx, {
       lgCode: actor.lgCode,

@@ -23,7 +23,7 @@ import {
   MyNumberChangeInput,
 } from './change.js';
 import type { Actor } from '../shared/index.js';
-import type { ChangeService } from './change.service.js';
+import type { ChangeOperation, ChangeService } from './change.service.js';
 import { InquiryOptions, SearchCriteria, type ResidentService } from './resident.service.js';
 
 export interface RegistryRouteOptions {
@@ -43,32 +43,48 @@ const ChangeResultSchema = z.object({
   householdNos: z.array(z.string()),
 });
 
+/** The record a change would write, as the inquiry shows it (hidden items absent, listed in `masked`). */
+const ChangePreviewSchema = z.object({
+  changeType: z.string(),
+  reason: z.string(),
+  reasonLabel: z.string(),
+  kind: z.string(),
+  effectiveDate: z.string(),
+  persons: z.array(
+    z.object({
+      entering: z.boolean(),
+      historySeq: z.number(),
+      record: z.looseObject({ personNo: z.string(), masked: z.array(z.string()) }),
+    }),
+  ),
+  householdNos: z.array(z.string()),
+  newHouseholdNos: z.array(z.string()),
+});
+
 /** Each change type: its path, input schema, summary and service operation. */
-function changeRoutes(s: ChangeService) {
-  return [
-    ['move-in', MoveInInput, '転入', s.moveIn.bind(s)],
-    ['birth', BirthInput, '出生', s.birth.bind(s)],
-    ['move-within', MoveWithinInput, '転居', s.moveWithin.bind(s)],
-    ['move-out', MoveOutInput, '転出', s.moveOut.bind(s)],
-    ['move-in-notice', MoveInNoticeInput, '転入通知の受理', s.recordMoveInNotice.bind(s)],
-    ['household-split', HouseholdSplitInput, '世帯分離', s.householdSplit.bind(s)],
-    ['household-merge', HouseholdMergeInput, '世帯合併', s.householdMerge.bind(s)],
-    ['head-change', HeadChangeInput, '世帯主変更', s.headChange.bind(s)],
-    ['death', DeathInput, '死亡', s.death.bind(s)],
-    ['ex-officio-entry', ExOfficioEntryInput, '職権記載', s.exOfficioEntry.bind(s)],
-    ['ex-officio-removal', ExOfficioRemovalInput, '職権消除', s.exOfficioRemoval.bind(s)],
-    ['correction', CorrectionInput, '修正（軽微・誤記・職権）', s.correct.bind(s)],
-    ['my-number-change', MyNumberChangeInput, '個人番号の変更', s.changeMyNumber.bind(s)],
-    ['former-surname', FormerSurnameInput, '旧氏の記載・削除', s.formerSurname.bind(s)],
-    ['alias', AliasInput, '通称の記載・削除', s.alias.bind(s)],
-    ['cancellation', CancellationInput, '異動の取消し', s.cancel.bind(s)],
-  ] as const;
-}
+const CHANGE_ROUTES = [
+  ['move-in', MoveInInput, '転入', 'moveIn'],
+  ['birth', BirthInput, '出生', 'birth'],
+  ['move-within', MoveWithinInput, '転居', 'moveWithin'],
+  ['move-out', MoveOutInput, '転出', 'moveOut'],
+  ['move-in-notice', MoveInNoticeInput, '転入通知の受理', 'recordMoveInNotice'],
+  ['household-split', HouseholdSplitInput, '世帯分離', 'householdSplit'],
+  ['household-merge', HouseholdMergeInput, '世帯合併', 'householdMerge'],
+  ['head-change', HeadChangeInput, '世帯主変更', 'headChange'],
+  ['death', DeathInput, '死亡', 'death'],
+  ['ex-officio-entry', ExOfficioEntryInput, '職権記載', 'exOfficioEntry'],
+  ['ex-officio-removal', ExOfficioRemovalInput, '職権消除', 'exOfficioRemoval'],
+  ['correction', CorrectionInput, '修正（軽微・誤記・職権）', 'correct'],
+  ['my-number-change', MyNumberChangeInput, '個人番号の変更', 'changeMyNumber'],
+  ['former-surname', FormerSurnameInput, '旧氏の記載・削除', 'formerSurname'],
+  ['alias', AliasInput, '通称の記載・削除', 'alias'],
+  ['cancellation', CancellationInput, '異動の取消し', 'cancel'],
+] as const satisfies ReadonlyArray<readonly [string, z.ZodType, string, ChangeOperation]>;
 
 export const registryRoutes: FastifyPluginAsyncZod<RegistryRouteOptions> = async (app, opts) => {
   const { changes, residents, actorOf } = opts;
 
-  for (const [path, schema, summary, operate] of changeRoutes(changes)) {
+  for (const [path, schema, summary, operation] of CHANGE_ROUTES) {
     app.post(
       `/changes/${path}`,
       {
@@ -78,9 +94,22 @@ export const registryRoutes: FastifyPluginAsyncZod<RegistryRouteOptions> = async
       async (request, reply) => {
         const actor = actorOf(request);
         // The service parses again: it is the trust boundary for every caller, not only HTTP.
-        const result = await (operate as (a: Actor, input: unknown) => Promise<unknown>)(actor, request.body);
-        return reply.code(201).send(result as z.infer<typeof ChangeResultSchema>);
+        const result = await changes.operate(operation, actor, request.body);
+        return reply.code(201).send(result);
       },
+    );
+    app.post(
+      `/changes/${path}/preview`,
+      {
+        config: { permission: 'change' },
+        schema: {
+          tags: ['異動'],
+          summary: `${summary}の確認（登録せずに、記録される内容を返す。照会として記録）`,
+          body: schema,
+          response: { 200: ChangePreviewSchema },
+        },
+      },
+      async (request) => changes.preview(actorOf(request), operation, request.body),
     );
   }
 

@@ -5,6 +5,7 @@
  *  - on every request to a route under the API prefix: refuses a route that declared nothing (403 for
  *    everyone), resolves the session from the cookie (401), enforces CSRF on state-changing requests (403)
  *    and the declared permission against the staff member's grants for the session's municipality (403);
+ *  - resolves the terminal from the registered-terminal cookie (see terminal.ts);
  *  - puts the acting staff member on the request, for `actorOf(request)`.
  * Refusals are DomainErrors, so they go through the app's one error mapper.
  */
@@ -17,6 +18,8 @@ import { Permission, systemClock, type Actor, type Clock } from '../shared/index
 import { AuthService, type ResolvedSession } from './auth.service.js';
 import { forbidden, jsonRequired, unauthenticated } from './staff.js';
 import type { Keyring } from '../keys/index.js';
+import { TERMINAL_COOKIE, TERMINAL_COOKIE_OPTIONS } from './terminal.js';
+import { TerminalService } from './terminal.service.js';
 
 /** What a route needs: a permission, any signed-in staff member, or nobody (sign-in, health, OpenAPI). */
 export type RoutePermission = Permission | 'public' | 'authenticated';
@@ -92,6 +95,16 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** The terminal cookie's value, if the browser carries one. */
+export function terminalTokenOf(request: FastifyRequest): string | undefined {
+  const value = request.cookies[TERMINAL_COOKIE];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function setTerminalCookie(reply: FastifyReply, token: string): void {
+  reply.setCookie(TERMINAL_COOKIE, token, TERMINAL_COOKIE_OPTIONS);
+}
+
 export function setSessionCookie(reply: FastifyReply, token: string): void {
   reply.setCookie(SESSION_COOKIE, token, SESSION_COOKIE_OPTIONS);
 }
@@ -107,6 +120,7 @@ function isJson(request: FastifyRequest): boolean {
 
 async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Promise<void> {
   const auth = new AuthService(opts.db, opts.config, opts.clock ?? systemClock, opts.keyring);
+  const terminals = new TerminalService(opts.db, opts.config, opts.clock ?? systemClock);
   const prefix = opts.prefix ?? '/api';
   const declared: RouteDeclaration[] = [];
 
@@ -144,6 +158,20 @@ async function authPluginImpl(app: FastifyInstance, opts: AuthPluginOptions): Pr
     } catch (e) {
       if ((e as { code?: string }).code === 'SESSION_EXPIRED') clearSessionCookie(reply);
       throw e;
+    }
+    // The terminal is the registered one of the browser's cookie, on every request (a revoked terminal
+    // becomes 'unknown' at once); without the cookie, the one recorded at sign-in.
+    const session = request.staffSession;
+    const terminalId = await terminals.terminalIdOf(
+      terminalTokenOf(request),
+      session.actor.lgCode,
+      session.actor.terminalId,
+    );
+    if (terminalId !== session.actor.terminalId) {
+      request.staffSession = {
+        actor: { ...session.actor, terminalId },
+        signedIn: { ...session.signedIn, terminalId },
+      };
     }
     if (permission !== 'authenticated' && !request.staffSession.actor.permissions.has(permission)) {
       throw forbidden();

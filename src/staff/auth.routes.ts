@@ -7,10 +7,19 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { systemClock, type Clock } from '../shared/index.js';
-import { actorOf, clearSessionCookie, sessionTokenOf, setSessionCookie, signedInOf } from './auth.plugin.js';
+import {
+  actorOf,
+  clearSessionCookie,
+  sessionTokenOf,
+  setSessionCookie,
+  signedInOf,
+  terminalTokenOf,
+} from './auth.plugin.js';
 import { AuthService, LoginRequest, SecondFactorRequest, SignedIn } from './auth.service.js';
 import { invalidTerminalId, TerminalId, UNKNOWN_TERMINAL } from './staff.js';
 import type { Keyring } from '../keys/index.js';
+import { ThisTerminal } from './terminal.js';
+import { TerminalService } from './terminal.service.js';
 
 export interface StaffRouteOptions {
   db: Db;
@@ -22,8 +31,11 @@ export interface StaffRouteOptions {
 
 const TAGS = ['ログイン'];
 
-/** The terminal named by `x-terminal-id`; 'unknown' when absent, refused when malformed. */
-function terminalOf(headers: Record<string, string | string[] | undefined>): string {
+/**
+ * The terminal an API client names by `x-terminal-id` (self-declared; a registered terminal's cookie takes
+ * precedence); 'unknown' when absent, refused when malformed.
+ */
+function declaredTerminalOf(headers: Record<string, string | string[] | undefined>): string {
   const value = headers['x-terminal-id'];
   if (value === undefined) return UNKNOWN_TERMINAL;
   const parsed = TerminalId.safeParse(value);
@@ -33,6 +45,20 @@ function terminalOf(headers: Record<string, string | string[] | undefined>): str
 
 export const authRoutes: FastifyPluginAsyncZod<StaffRouteOptions> = async (app, opts) => {
   const auth = new AuthService(opts.db, opts.config, opts.clock ?? systemClock, opts.keyring);
+  const terminals = new TerminalService(opts.db, opts.config, opts.clock ?? systemClock);
+
+  app.get(
+    '/auth/terminal',
+    {
+      config: { permission: 'public' },
+      schema: {
+        tags: TAGS,
+        summary: 'この端末（登録済みの端末か、未登録なら unknown）',
+        response: { 200: ThisTerminal },
+      },
+    },
+    async (request) => terminals.describe(terminalTokenOf(request)),
+  );
 
   app.post(
     '/auth/login',
@@ -46,7 +72,13 @@ export const authRoutes: FastifyPluginAsyncZod<StaffRouteOptions> = async (app, 
       },
     },
     async (request, reply) => {
-      const { token } = await auth.login(request.body, terminalOf(request.headers));
+      const lgCode = request.body.lgCode ?? opts.config.lgCode;
+      const terminalId = await terminals.terminalIdOf(
+        terminalTokenOf(request),
+        lgCode,
+        declaredTerminalOf(request.headers),
+      );
+      const { token } = await auth.login(request.body, terminalId);
       setSessionCookie(reply, token);
       return { next: 'secondFactor' as const };
     },

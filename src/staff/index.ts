@@ -10,6 +10,9 @@ export {
 } from './auth.plugin.js';
 export { authRoutes, type StaffRouteOptions } from './auth.routes.js';
 export { staffRoutes } from './staff.routes.js';
+export { terminalRoutes } from './terminal.routes.js';
+export { TerminalService } from './terminal.service.js';
+export { TERMINAL_COOKIE } from './terminal.js';
 export { AuthService, type SignedIn } from './auth.service.js';
 export { StaffService } from './staff.service.js';
 export { registerStaffCommands, type StaffCliDeps } from './staff.cli.js';

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { systemClock } from '../shared/index.js';
 import { actorOf } from './auth.plugin.js';
 import type { StaffRouteOptions } from './auth.routes.js';
-import { CreatedStaff, NewStaffInput, SessionView, Staff } from './staff.js';
+import { CreatedStaff, NewStaffInput, SessionView, Staff, StaffName } from './staff.js';
 import { PermissionChange, StaffService } from './staff.service.js';
 
 const TAGS = ['職員管理'];
@@ -22,6 +22,19 @@ export const staffRoutes: FastifyPluginAsyncZod<StaffRouteOptions> = async (app,
     '/staff',
     { config: admin, schema: { tags: TAGS, summary: '職員の一覧', response: { 200: z.array(Staff) } } },
     async (request) => staff.list(actorOf(request)),
+  );
+
+  app.get(
+    '/staff-names',
+    {
+      config: { permission: 'logReview' },
+      schema: {
+        tags: ['監査'],
+        summary: '職員の氏名（アクセスログ・アラートの操作者の表示用）',
+        response: { 200: z.array(StaffName) },
+      },
+    },
+    async (request) => staff.directory(actorOf(request)),
   );
 
   app.post(

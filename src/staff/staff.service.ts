@@ -43,6 +43,7 @@ import {
   type CreatedStaff,
   type SessionView,
   type Staff,
+  type StaffName,
 } from './staff.js';
 import type { Keyring } from '../keys/index.js';
 import { sealTotpSecret } from './totp-secret.js';
@@ -168,6 +169,19 @@ export class StaffService {
       permissionsByStaff(this.db, actor.lgCode),
     ]);
     return rows.map((r) => rowToStaff(r, grants.get(r.staff_id) ?? []));
+  }
+
+  /**
+   * Who is who, for auditors reading the access log and alerts: every account of the municipality (the
+   * disabled ones too, since old entries name them) with its display and login name, nothing else.
+   */
+  async directory(actor: Actor): Promise<StaffName[]> {
+    if (!hasPermission(actor, 'logReview')) throw forbidden();
+    return (await listStaffRows(this.db, actor.lgCode)).map((r) => ({
+      staffId: r.staff_id,
+      displayName: r.display_name,
+      loginName: r.login_name,
+    }));
   }
 
   async get(actor: Actor, staffId: string): Promise<Staff> {

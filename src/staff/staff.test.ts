@@ -227,6 +227,24 @@ describe('administration through the API', () => {
     expect((await login(app, { loginName: theirAdmin.loginName })).json().code).toBe('LOGIN_FAILED');
   });
 
+  it('gives auditors the names behind staff ids, of their own municipality only', async () => {
+    const auditor = await createAccount(handle.db, config, clock, ['logReview']);
+    const theirs = await createAccount(handle.db, config, clock, ['logReview'], { lgCode: OTHER_LG_CODE });
+    const res = await call(app, await signIn(app, clock, auditor), 'GET', '/api/staff-names');
+    expect(res.statusCode, res.body).toBe(200);
+    const names = res.json<Array<Record<string, string>>>();
+    expect(names).toContainEqual({
+      staffId: auditor.staffId,
+      displayName: expect.stringMatching(/^職員\d+$/),
+      loginName: auditor.loginName,
+    });
+    expect(names.map((n) => n.staffId)).not.toContain(theirs.staffId);
+    // Names only: no permissions, states or addresses.
+    expect(Object.keys(names[0]!).sort()).toEqual(['displayName', 'loginName', 'staffId']);
+    const clerk = await signIn(app, clock, await createAccount(handle.db, config, clock, ['inquiry']));
+    expect((await call(app, clerk, 'GET', '/api/staff-names')).statusCode).toBe(403);
+  });
+
   it('checks staffAdmin in the service too, not only in the route', async () => {
     const s = new StaffService(handle.db, config, clock, testKeyring(handle.db));
     const clerk = {

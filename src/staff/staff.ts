@@ -19,7 +19,7 @@ export type LoginName = z.infer<typeof LoginName>;
 export const StaffId = z.string().regex(/^stf_[a-z2-7]{26}$/, '職員IDの形式が正しくありません。');
 export type StaffId = z.infer<typeof StaffId>;
 
-/** A terminal (端末) as named by the `x-terminal-id` header at sign-in. */
+/** A terminal (端末) id: of a registered terminal, or as an API client names it by `x-terminal-id`. */
 export const TerminalId = z.string().regex(/^[\w-]{1,40}$/);
 export const UNKNOWN_TERMINAL = 'unknown';
 
@@ -39,6 +39,14 @@ export const Staff = z.object({
   createdBy: z.string(),
 });
 export type Staff = z.infer<typeof Staff>;
+
+/** A staff member as auditors see them in the access log and alerts: the name behind the id. */
+export const StaffName = z.object({
+  staffId: z.string(),
+  displayName: z.string(),
+  loginName: z.string(),
+});
+export type StaffName = z.infer<typeof StaffName>;
 
 export const NewStaffInput = z.object({
   loginName: LoginName,
@@ -291,4 +299,5 @@ export const STAFF_ERROR_STATUS: Readonly<Record<string, number>> = {
   CSRF_TOKEN_INVALID: 403,
   UNSUPPORTED_MEDIA_TYPE: 415,
   LOGIN_NAME_TAKEN: 409,
+  TERMINAL_ID_TAKEN: 409,
 };

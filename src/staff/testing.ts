@@ -14,6 +14,7 @@ import { actorOf, authPlugin, SESSION_COOKIE } from './auth.plugin.js';
 import { authRoutes } from './auth.routes.js';
 import { totpCode } from './credentials.js';
 import { staffRoutes } from './staff.routes.js';
+import { terminalRoutes } from './terminal.routes.js';
 import { StaffService } from './staff.service.js';
 import { testKeyring } from '../keys/testing.js';
 
@@ -62,6 +63,7 @@ export async function buildTestApp(db: Db, config: Config, clock: FixedClock): P
     async (api) => {
       await api.register(authRoutes, { db, config, clock, keyring: testKeyring(db) });
       await api.register(staffRoutes, { db, config, clock, keyring: testKeyring(db) });
+      await api.register(terminalRoutes, { db, config, clock, keyring: testKeyring(db) });
       api.get('/health', { config: { permission: 'public' } }, () => ({ status: 'ok' }));
       // Probes standing in for other modules' routes.
       api.get('/probe/inquiry', { config: { permission: 'inquiry' } }, (request) => ({

@@ -1,5 +1,6 @@
 /** ログイン: login name and password, then the 確認コード of the authenticator app (TOTP). */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
+import type { ThisTerminal } from './admin/Terminals.js';
 import { call, messageOf, type SignedIn } from './api.js';
 
 interface Props {
@@ -14,6 +15,11 @@ export function Login({ notice, onSignedIn }: Props) {
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [terminal, setTerminal] = useState<ThisTerminal | undefined>();
+
+  useEffect(() => {
+    call<ThisTerminal>('GET', '/api/auth/terminal', { signingIn: true }).then(setTerminal, () => undefined);
+  }, []);
 
   const submitPassword = async (e: FormEvent) => {
     e.preventDefault();
@@ -49,6 +55,16 @@ export function Login({ notice, onSignedIn }: Props) {
     <main className="login">
       <h1>Jumin 住民記録システム</h1>
       <h2>ログイン</h2>
+      {terminal && (
+        <p
+          className={terminal.registered ? 'terminal' : 'terminal unregistered'}
+          data-testid="login-terminal"
+        >
+          {terminal.registered
+            ? `端末: ${terminal.name ?? ''}（${terminal.terminalId}）`
+            : 'この端末は登録されていません（端末ID: unknown）。操作の記録には端末が「unknown」と残ります。管理者に端末の登録を依頼してください。'}
+        </p>
+      )}
       {notice && (
         <p className="notice" role="status">
           {notice}

@@ -1,7 +1,7 @@
 /**
  * 職員管理: the staff of this municipality (never any secret), creating an account (its TOTP secret is
- * shown once, here, and kept nowhere), granting and revoking permissions, unlocking, disabling, and the
- * open sessions with an action to end one.
+ * shown once, here, and kept nowhere), granting and revoking permissions, unlocking, disabling, the open
+ * sessions with an action to end one, and registering this browser as a terminal.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { call, messageOf } from '../api.js';
@@ -9,6 +9,7 @@ import type { AreaProps } from '../areas.js';
 import { formatJst } from '../audit/labels.js';
 import { NewStaff } from './NewStaff.js';
 import { PermissionBoxes } from './PermissionBoxes.js';
+import { Terminals } from './Terminals.js';
 import { permissionLabel } from './permissions.js';
 import '../audit/audit.css';
 
@@ -307,6 +308,7 @@ export function Admin({ session }: AreaProps) {
             </tbody>
           </table>
         ))}
+      <Terminals />
     </section>
   );
 }

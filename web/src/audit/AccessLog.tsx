@@ -5,6 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { call, messageOf, query } from '../api.js';
 import { FUNCTION_LABEL, OUTCOME_LABEL, formatJst, jstInputToIso } from './labels.js';
+import type { NameOf } from './names.js';
 
 export interface AccessLogEntry {
   seq: number;
@@ -43,9 +44,11 @@ const PERSONS_SHOWN = 5;
 interface Props {
   /** Set when the auditor may also open records (the inquiry permission); else persons are plain text. */
   onOpenPerson: ((personNo: string) => void) | undefined;
+  /** 「氏名（ID）」 of an operator. */
+  nameOf: NameOf;
 }
 
-export function AccessLog({ onOpenPerson }: Props) {
+export function AccessLog({ onOpenPerson, nameOf }: Props) {
   const [criteria, setCriteria] = useState<Criteria>(EMPTY);
   const [result, setResult] = useState<AccessLogPage | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -179,7 +182,7 @@ export function AccessLog({ onOpenPerson }: Props) {
                     <tr key={e.seq} className={e.outcome === 'success' ? undefined : 'refused'}>
                       <td>{e.seq}</td>
                       <td>{formatJst(e.occurredAt)}</td>
-                      <td className="mono">{e.staffId ?? '（なし）'}</td>
+                      <td>{nameOf(e.staffId)}</td>
                       <td>{e.terminalId}</td>
                       <td>{FUNCTION_LABEL[e.function] ?? e.function}</td>
                       <td>{e.purpose ?? ''}</td>

@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { call, messageOf, query } from '../api.js';
 import { RULE_LABEL, formatDetails, formatJst } from './labels.js';
+import type { NameOf } from './names.js';
 
 interface AlertView {
   alertId: number;
@@ -32,7 +33,7 @@ type Acknowledged = 'false' | 'true' | '';
 
 const PAGE_SIZE = 50;
 
-export function Alerts() {
+export function Alerts({ nameOf }: { nameOf: NameOf }) {
   const [rule, setRule] = useState('');
   const [acknowledged, setAcknowledged] = useState<Acknowledged>('false');
   const [page, setPage] = useState(1);
@@ -163,9 +164,9 @@ export function Alerts() {
                     <td>{a.alertId}</td>
                     <td>{formatJst(a.raisedAt)}</td>
                     <td>{a.ruleLabel || RULE_LABEL[a.rule] || a.rule}</td>
-                    <td className="mono">{a.staffId ?? '（なし）'}</td>
+                    <td>{nameOf(a.staffId)}</td>
                     <td>
-                      {a.subject !== a.staffId && <div className="mono">対象: {a.subject}</div>}
+                      {a.subject !== a.staffId && <div>対象: {nameOf(a.subject)}</div>}
                       {formatDetails(a.details).map((d) => (
                         <div key={d}>{d}</div>
                       ))}
@@ -174,8 +175,7 @@ export function Alerts() {
                     <td>
                       {a.acknowledgedAt ? (
                         <>
-                          確認済み（{formatJst(a.acknowledgedAt)}、
-                          <span className="mono">{a.acknowledgedBy}</span>）
+                          確認済み（{formatJst(a.acknowledgedAt)}、{nameOf(a.acknowledgedBy)}）
                           {a.acknowledgementNote && <div>メモ: {a.acknowledgementNote}</div>}
                         </>
                       ) : acking === a.alertId ? (

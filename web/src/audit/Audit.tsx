@@ -6,6 +6,7 @@ import { useState } from 'react';
 import type { AreaProps } from '../areas.js';
 import { AccessLog } from './AccessLog.js';
 import { Alerts } from './Alerts.js';
+import { useStaffNames } from './names.js';
 import { Verification } from './Verification.js';
 import './audit.css';
 
@@ -19,6 +20,7 @@ const TABS: ReadonlyArray<{ id: Tab; label: string }> = [
 
 export function Audit({ session, onOpenPerson }: AreaProps) {
   const [tab, setTab] = useState<Tab>('log');
+  const nameOf = useStaffNames();
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">監査</h1>
@@ -36,9 +38,12 @@ export function Audit({ session, onOpenPerson }: AreaProps) {
         ))}
       </nav>
       {tab === 'log' && (
-        <AccessLog onOpenPerson={session.permissions.includes('inquiry') ? onOpenPerson : undefined} />
+        <AccessLog
+          nameOf={nameOf}
+          onOpenPerson={session.permissions.includes('inquiry') ? onOpenPerson : undefined}
+        />
       )}
-      {tab === 'alerts' && <Alerts />}
+      {tab === 'alerts' && <Alerts nameOf={nameOf} />}
       {tab === 'verification' && <Verification />}
     </section>
   );

@@ -1,6 +1,7 @@
 /**
  * 異動入力: choose the change type, fill its form (inline checks; dates in the era or Gregorian calendar,
- * shown back as read), confirm a summary of what will be registered, register, and see the change number
+ * shown back as read), confirm what was entered and the records the server's dry run says the change will
+ * write (every check of the real change already passed), register, and see the change number
  * with links to each person. The server's refusals are shown as its Japanese message; an alert-level
  * suppression (抑止) is shown and the clerk may register again having confirmed it. Nothing is kept in
  * browser storage.
@@ -18,6 +19,8 @@ import {
   MoveWithinForm,
 } from './ExistingForms.js';
 import { BirthForm, MoveInForm } from './MoveInForm.js';
+import { AliasForm, FormerSurnameForm, MyNumberChangeForm } from './NumberAndNameForms.js';
+import { ResultingRecords, type ChangePreview } from './Preview.js';
 import { LOCKED_MESSAGE } from './target.js';
 import './changes.css';
 
@@ -26,9 +29,12 @@ const TYPES = [
   ['birth', '出生'],
   ['move-within', '転居'],
   ['move-out', '転出'],
-  ['household', '世帯変更（分離・世帯主変更）'],
+  ['household', '世帯変更（分離・合併・世帯主変更）'],
   ['death', '死亡'],
   ['correction', '修正（軽微・誤記・職権）'],
+  ['my-number', '個人番号の変更'],
+  ['former-surname', '旧氏の記載・削除'],
+  ['alias', '通称の記載・削除'],
   ['cancellation', '異動の取消し'],
 ] as const;
 
@@ -44,7 +50,7 @@ interface ChangeResult {
 
 type Step =
   | { step: 'edit' }
-  | { step: 'confirm'; draft: Draft; suppression: boolean }
+  | { step: 'confirm'; draft: Draft; suppression: boolean; preview: ChangePreview }
   | { step: 'done'; draft: Draft; result: ChangeResult };
 
 export function ChangeEntry({ session, onOpenPerson }: AreaProps) {
@@ -59,9 +65,32 @@ export function ChangeEntry({ session, onOpenPerson }: AreaProps) {
     if (step.step === 'done') resultHeading.current?.focus();
   }, [step.step]);
 
-  const ready = (draft: Draft) => {
+  /** The dry run: the records the change would write. An alert-level 抑止 is shown, then confirmed. */
+  const ready = async (draft: Draft) => {
+    setBusy(true);
     setError(undefined);
-    setStep({ step: 'confirm', draft, suppression: false });
+    const preview = (body: Record<string, unknown>) =>
+      call<ChangePreview>('POST', `/api/changes/${draft.path}/preview`, { body });
+    try {
+      setStep({ step: 'confirm', draft, suppression: false, preview: await preview(draft.body) });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'SUPPRESSION_CONFIRMATION_REQUIRED') {
+        try {
+          const shown = await preview({ ...draft.body, confirmSuppression: true });
+          setStep({ step: 'confirm', draft, suppression: true, preview: shown });
+        } catch (again) {
+          setError(messageOf(again));
+          return;
+        }
+      }
+      setError(
+        e instanceof ApiError && e.code === 'LOCKED_BY_OTHER'
+          ? `${LOCKED_MESSAGE}${e.message}`
+          : messageOf(e),
+      );
+    } finally {
+      setBusy(false);
+    }
   };
 
   const register = async (draft: Draft, confirmSuppression: boolean) => {
@@ -72,8 +101,12 @@ export function ChangeEntry({ session, onOpenPerson }: AreaProps) {
       const result = await call<ChangeResult>('POST', `/api/changes/${draft.path}`, { body });
       setStep({ step: 'done', draft, result });
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'SUPPRESSION_CONFIRMATION_REQUIRED') {
-        setStep({ step: 'confirm', draft, suppression: true });
+      if (
+        e instanceof ApiError &&
+        e.code === 'SUPPRESSION_CONFIRMATION_REQUIRED' &&
+        step.step === 'confirm'
+      ) {
+        setStep({ ...step, suppression: true });
       }
       setError(
         e instanceof ApiError && e.code === 'LOCKED_BY_OTHER'
@@ -91,7 +124,7 @@ export function ChangeEntry({ session, onOpenPerson }: AreaProps) {
     setFormKey(formKey + 1);
   };
 
-  const formProps = { session, onReady: ready };
+  const formProps = { session, onReady: (draft: Draft) => void ready(draft) };
   const editing = step.step === 'edit';
 
   return (
@@ -130,14 +163,19 @@ export function ChangeEntry({ session, onOpenPerson }: AreaProps) {
           {type === 'household' && <HouseholdChangeForm {...formProps} />}
           {type === 'death' && <DeathForm {...formProps} />}
           {type === 'correction' && <CorrectionForm {...formProps} />}
+          {type === 'my-number' && <MyNumberChangeForm {...formProps} />}
+          {type === 'former-surname' && <FormerSurnameForm {...formProps} />}
+          {type === 'alias' && <AliasForm {...formProps} />}
           {type === 'cancellation' && <CancellationForm {...formProps} />}
         </div>
       </div>
       {step.step === 'confirm' && (
         <section aria-labelledby="confirm-title" className="change-confirm">
           <h2 id="confirm-title">確認: {step.draft.title}</h2>
-          <p>次の内容で登録します。内容を確かめてください。</p>
+          <p>次の内容で登録します。入力内容と登録後の記録を確かめてください。</p>
+          <h3>入力内容</h3>
           <Summary draft={step.draft} />
+          <ResultingRecords preview={step.preview} />
           {step.suppression && (
             <p className="notice" role="status">
               抑止（警告）の内容を確認したうえで登録する場合は「抑止を確認して登録」を押してください。

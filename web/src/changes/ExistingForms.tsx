@@ -1,5 +1,5 @@
 /**
- * Changes to persons already on the register: 転居, 転出, 世帯変更, 死亡, 修正. Each first calls up the
+ * Changes to persons already on the register: 転居, 転出, 世帯変更 (分離・合併・世帯主変更), 死亡, 修正. Each first calls up the
  * person (taking the edit lock) and is read-only while another staff member holds it. 異動の取消し needs
  * only the change number.
  */
@@ -21,12 +21,12 @@ import {
 } from './fields.js';
 import { TargetPicker, useTarget } from './target.js';
 
-interface FormProps {
+export interface FormProps {
   session: SignedIn;
   onReady: (draft: Draft) => void;
 }
 
-function hasErrors(errs: Errors, set: (e: Errors) => void): boolean {
+export function hasErrors(errs: Errors, set: (e: Errors) => void): boolean {
   set(errs);
   return focusFirstError(errs);
 }
@@ -310,38 +310,55 @@ export function MoveOutForm({ session, onReady }: FormProps) {
   );
 }
 
+type HouseholdAction = 'split' | 'merge' | 'head';
+
+const HOUSEHOLD_TITLE: Record<HouseholdAction, string> = {
+  split: '世帯分離',
+  merge: '世帯合併',
+  head: '世帯主変更',
+};
+
 export function HouseholdChangeForm({ session, onReady }: FormProps) {
   const t = useTarget(session, 'household');
-  const [action, setAction] = useState<'split' | 'head'>('split');
+  const [action, setAction] = useState<HouseholdAction>('split');
   const [chosen, setChosen] = useState<string[]>([]);
   const [rel, setRel] = useState<Record<string, string>>({});
+  const [intoHouseholdNo, setIntoHouseholdNo] = useState('');
   const [effectiveDate, setEffectiveDate] = useState('');
   const [notifiedOn, setNotifiedOn] = useState('');
   const [errors, setErrors] = useState<Errors>({});
   const target = t.target;
   const everyone = target?.household.map((h) => h.personNo) ?? [];
-  const nos = action === 'head' ? everyone : chosen;
+  const nos = action === 'split' ? chosen : everyone;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!target) return;
     const errs: Errors = {};
+    if (action === 'merge') requireText(errs, 'hh-into', intoHouseholdNo, '合併先の世帯番号');
     if (nos.length === 0) errs['hh-members'] = '世帯を分離する方を選んでください。';
     const relationships = relationshipsOf('hh-members', errs, nos, rel);
     requireDate(errs, 'hh-effectiveDate', effectiveDate, '異動日');
     if (notifiedOn.trim()) requireDate(errs, 'hh-notifiedOn', notifiedOn, '届出日');
     if (hasErrors(errs, setErrors)) return;
     const common = {
-      householdNo: target.person.householdNo,
       effectiveDate: effectiveDate.trim(),
       notifiedOn: optional(notifiedOn),
     };
+    const householdNo = target.person.householdNo;
+    const into = intoHouseholdNo.normalize('NFKC').trim();
     onReady({
-      path: action === 'split' ? 'household-split' : 'head-change',
-      title: action === 'split' ? '世帯分離' : '世帯主変更',
-      body: action === 'split' ? { ...common, members: relationships } : { ...common, relationships },
+      path: action === 'split' ? 'household-split' : action === 'merge' ? 'household-merge' : 'head-change',
+      title: HOUSEHOLD_TITLE[action],
+      body:
+        action === 'split'
+          ? { ...common, householdNo, members: relationships }
+          : action === 'merge'
+            ? { ...common, fromHouseholdNo: householdNo, intoHouseholdNo: into, relationships }
+            : { ...common, householdNo, relationships },
       summary: [
-        ['世帯番号', target.person.householdNo],
+        [action === 'merge' ? '合併元の世帯番号' : '世帯番号', householdNo],
+        ...(action === 'merge' ? [['合併先の世帯番号', into] as [string, string]] : []),
         ...relationships.map((r): [string, string] => [
           `${namesOf(target.household, [r.personNo])}`,
           `新しい続柄: ${r.relationship}`,
@@ -362,20 +379,39 @@ export function HouseholdChangeForm({ session, onReady }: FormProps) {
             id="hh-action"
             label="変更の内容"
             value={action}
-            onChange={(v) => setAction(v as 'split' | 'head')}
+            onChange={(v) => setAction(v as HouseholdAction)}
             options={[
               ['split', '世帯分離（一部の方が新しい世帯を設ける）'],
+              ['merge', '世帯合併（この世帯の全員が他の世帯に加わる）'],
               ['head', '世帯主変更（全員の新しい続柄）'],
             ]}
             errors={errors}
           />
+          {action === 'merge' && (
+            <TextField
+              id="hh-into"
+              label="合併先の世帯番号"
+              value={intoHouseholdNo}
+              onChange={setIntoHouseholdNo}
+              errors={errors}
+              required
+              inputMode="numeric"
+              hint="加わる先の世帯の世帯番号。続柄は合併先の世帯主との続柄を入力します。"
+            />
+          )}
           <MemberChoice
             id="hh-members"
-            legend={action === 'split' ? '新しい世帯に移る方と、その世帯での続柄' : '世帯員全員の新しい続柄'}
+            legend={
+              action === 'split'
+                ? '新しい世帯に移る方と、その世帯での続柄'
+                : action === 'merge'
+                  ? '合併する世帯員全員と、合併先の世帯主との続柄'
+                  : '世帯員全員の新しい続柄'
+            }
             household={target.household}
             chosen={nos}
             onChosen={setChosen}
-            fixed={action === 'head'}
+            fixed={action !== 'split'}
             relationships={rel}
             onRelationships={setRel}
             errors={errors}

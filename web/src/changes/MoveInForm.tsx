@@ -1,6 +1,12 @@
-/** 転入 (and 出生, which enters one child into an existing household): the members and where they go. */
+/**
+ * 転入 (and 出生, which enters one child into an existing household): the members and where they go. A
+ * Japanese member may have 本籍・筆頭者; a foreign member has the art. 30-45 items (英字氏名, 国籍・地域, the
+ * date they became a foreign resident, the category with its own items) and may have a 通称.
+ */
 import { useState, type FormEvent } from 'react';
+import type { SignedIn } from '../api.js';
 import { SEX_LABEL } from '../format.js';
+import { interpretDate } from './dates.js';
 import type { Draft } from './draft.js';
 import {
   DateField,
@@ -28,7 +34,35 @@ export interface Member {
   relationship: string;
   myNumber: string;
   residentCode: string;
+  kind: 'japanese' | 'foreign';
+  /** 本籍・筆頭者 (Japanese residents): not entered, registered, none (無籍) or unknown (不詳). */
+  honsekiKind: '' | 'registered' | 'none' | 'unknown';
+  honsekiAddress: string;
+  familyRegisterHead: string;
+  latinName: string;
+  nationality: string;
+  foreignSince: string;
+  category: Category;
+  residenceStatus: string;
+  periodOfStay: string;
+  expiryDate: string;
+  cardNo: string;
+  permittedOn: string;
+  transitionalCause: 'birth' | 'nationalityLoss';
+  aliasName: string;
+  aliasReading: string;
 }
+
+type Category =
+  'midLongTerm' | 'specialPermanent' | 'temporaryRefuge' | 'provisionalStay' | 'transitionalStay';
+
+const CATEGORY_OPTIONS: ReadonlyArray<readonly [Category, string]> = [
+  ['midLongTerm', '中長期在留者'],
+  ['specialPermanent', '特別永住者'],
+  ['temporaryRefuge', '一時庇護許可者'],
+  ['provisionalStay', '仮滞在許可者'],
+  ['transitionalStay', '経過滞在者（出生・国籍喪失）'],
+];
 
 let nextKey = 1;
 function emptyMember(relationship = ''): Member {
@@ -43,6 +77,22 @@ function emptyMember(relationship = ''): Member {
     relationship,
     myNumber: '',
     residentCode: '',
+    kind: 'japanese',
+    honsekiKind: '',
+    honsekiAddress: '',
+    familyRegisterHead: '',
+    latinName: '',
+    nationality: '',
+    foreignSince: '',
+    category: 'midLongTerm',
+    residenceStatus: '',
+    periodOfStay: '',
+    expiryDate: '',
+    cardNo: '',
+    permittedOn: '',
+    transitionalCause: 'birth',
+    aliasName: '',
+    aliasReading: '',
   };
 }
 
@@ -52,19 +102,83 @@ const SEX_OPTIONS = [
   ['female', '女'],
 ] as const;
 
+const CARD_NO = /^[A-Z]{2}\d{8}[A-Z]{2}$/;
+
 function checkMember(errors: Errors, p: string, m: Member): void {
-  requireText(errors, `${p}-family`, m.family, '氏');
+  if (m.kind === 'japanese') requireText(errors, `${p}-family`, m.family, '氏');
   requireText(errors, `${p}-readingFamily`, m.readingFamily, 'ふりがな（氏）');
   requireDate(errors, `${p}-birthDate`, m.birthDate, '生年月日', true);
   if (!m.sex) errors[`${p}-sex`] = '性別を選んでください。';
   requireText(errors, `${p}-relationship`, m.relationship, '続柄');
   checkDigits(errors, `${p}-myNumber`, m.myNumber, '個人番号', 12);
   checkDigits(errors, `${p}-residentCode`, m.residentCode, '住民票コード', 11);
+  if (m.kind === 'japanese') {
+    if (m.honsekiKind === 'registered') {
+      requireText(errors, `${p}-honsekiAddress`, m.honsekiAddress, '本籍');
+      requireText(errors, `${p}-familyRegisterHead`, m.familyRegisterHead, '筆頭者');
+    }
+    return;
+  }
+  requireText(errors, `${p}-latinName`, m.latinName, '氏名（英字）');
+  requireText(errors, `${p}-nationality`, m.nationality, '国籍・地域');
+  requireDate(errors, `${p}-foreignSince`, m.foreignSince, '外国人住民となった年月日');
+  const card = (id: string, v: string, label: string) => {
+    requireText(errors, id, v, label);
+    if (v.trim() && !CARD_NO.test(v.normalize('NFKC').trim().toUpperCase())) {
+      errors[id] = `${label}は英字2桁・数字8桁・英字2桁で入力してください。`;
+    }
+  };
+  switch (m.category) {
+    case 'midLongTerm':
+      requireText(errors, `${p}-residenceStatus`, m.residenceStatus, '在留資格');
+      requireText(errors, `${p}-periodOfStay`, m.periodOfStay, '在留期間');
+      requireDate(errors, `${p}-expiryDate`, m.expiryDate, '在留期間の満了日');
+      card(`${p}-cardNo`, m.cardNo, '在留カード番号');
+      break;
+    case 'specialPermanent':
+      card(`${p}-cardNo`, m.cardNo, '特別永住者証明書番号');
+      break;
+    case 'temporaryRefuge':
+    case 'provisionalStay':
+      requireDate(errors, `${p}-permittedOn`, m.permittedOn, '許可日');
+      requireDate(errors, `${p}-expiryDate`, m.expiryDate, '期間の満了日');
+      break;
+    case 'transitionalStay':
+      requireDate(errors, `${p}-permittedOn`, m.permittedOn, '経過滞在の開始日');
+      break;
+  }
 }
 
-function memberBody(m: Member) {
-  return {
-    name: { family: m.family.trim(), given: m.given.trim() },
+/** A calendar day as the server's plain dates take it (YYYY-MM-DD). */
+function isoOf(value: string): string {
+  return interpretDate(value) ?? value.trim();
+}
+
+function foreignStatusOf(m: Member) {
+  const cardNo = m.cardNo.normalize('NFKC').trim().toUpperCase();
+  switch (m.category) {
+    case 'midLongTerm':
+      return {
+        category: m.category,
+        residenceStatus: m.residenceStatus.trim(),
+        periodOfStay: m.periodOfStay.trim(),
+        expiryDate: isoOf(m.expiryDate),
+        residenceCardNo: cardNo,
+      };
+    case 'specialPermanent':
+      return { category: m.category, certificateNo: cardNo };
+    case 'temporaryRefuge':
+    case 'provisionalStay':
+      return { category: m.category, permittedOn: isoOf(m.permittedOn), expiryDate: isoOf(m.expiryDate) };
+    case 'transitionalStay':
+      return { category: m.category, cause: m.transitionalCause, since: isoOf(m.permittedOn) };
+  }
+}
+
+/** The member as the API takes it; `entry` dates and enters the 通称 of a foreign member. */
+function memberBody(m: Member, entry?: { on: string; lgCode: string }) {
+  const common = {
+    kind: m.kind,
     reading: { family: m.readingFamily.trim(), given: m.readingGiven.trim() },
     birthDate: m.birthDate.trim(),
     sex: m.sex,
@@ -72,19 +186,66 @@ function memberBody(m: Member) {
     myNumber: digitsOf(m.myNumber),
     residentCode: digitsOf(m.residentCode),
   };
+  const name = m.family.trim() ? { name: { family: m.family.trim(), given: m.given.trim() } } : {};
+  if (m.kind === 'japanese') {
+    const honseki =
+      m.honsekiKind === ''
+        ? undefined
+        : m.honsekiKind === 'registered'
+          ? {
+              kind: 'registered',
+              address: m.honsekiAddress.trim(),
+              familyRegisterHead: m.familyRegisterHead.trim(),
+            }
+          : { kind: m.honsekiKind };
+    return { ...common, name: { family: m.family.trim(), given: m.given.trim() }, honseki };
+  }
+  const alias =
+    m.aliasName.trim() && entry
+      ? {
+          name: m.aliasName.trim(),
+          reading: optional(m.aliasReading),
+          enteredOn: isoOf(entry.on),
+          enteredBy: entry.lgCode,
+        }
+      : undefined;
+  return {
+    ...common,
+    ...name,
+    foreign: {
+      latinName: m.latinName.trim(),
+      nationality: m.nationality.trim(),
+      foreignResidentSince: isoOf(m.foreignSince),
+      status: foreignStatusOf(m),
+      ...(alias ? { alias, aliasHistory: [alias] } : {}),
+    },
+  };
 }
 
 function memberSummary(m: Member): string {
+  const name =
+    m.kind === 'foreign'
+      ? `${m.latinName.trim()}${m.family.trim() ? `（${m.family} ${m.given}）` : ''}（${m.readingFamily} ${m.readingGiven}）`
+      : `${m.family} ${m.given}（${m.readingFamily} ${m.readingGiven}）`;
   return [
-    `${m.family} ${m.given}（${m.readingFamily} ${m.readingGiven}）`,
+    name,
     `${m.relationship}`,
     m.sex ? SEX_LABEL[m.sex] : '',
     `生年月日 ${shownDate(m.birthDate)}`,
+    m.kind === 'foreign' ? `外国人住民・${m.nationality.trim()}` : '',
+    m.kind === 'foreign' ? (CATEGORY_OPTIONS.find(([c]) => c === m.category)?.[1] ?? '') : '',
+    m.kind === 'foreign' && m.aliasName.trim() ? `通称 ${m.aliasName.trim()}` : '',
+    m.kind === 'japanese' && m.honsekiKind !== '' ? '本籍・筆頭者あり' : '',
     m.myNumber.trim() ? '個人番号あり' : '',
     m.residentCode.trim() ? '住民票コードあり' : '',
   ]
     .filter(Boolean)
     .join('・');
+}
+
+/** What a member is called in the result list. */
+function memberName(m: Member): string {
+  return m.kind === 'foreign' && !m.family.trim() ? m.latinName.trim() : `${m.family} ${m.given}`.trim();
 }
 
 function MemberFields({
@@ -110,13 +271,35 @@ function MemberFields({
     <fieldset className="member">
       <legend>{legend}</legend>
       <div className="change-grid">
+        <SelectField
+          id={`${p}-kind`}
+          label="住民の種別"
+          value={member.kind}
+          onChange={set('kind')}
+          options={[
+            ['japanese', '日本人住民'],
+            ['foreign', '外国人住民'],
+          ]}
+          errors={errors}
+        />
+        {member.kind === 'foreign' && (
+          <TextField
+            id={`${p}-latinName`}
+            label="氏名（英字）"
+            value={member.latinName}
+            onChange={set('latinName')}
+            errors={errors}
+            required
+            hint="旅券・在留カードのとおり（例: SMITH JOHN）"
+          />
+        )}
         <TextField
           id={`${p}-family`}
-          label="氏"
+          label={member.kind === 'foreign' ? '氏（漢字がある場合）' : '氏'}
           value={member.family}
           onChange={set('family')}
           errors={errors}
-          required
+          required={member.kind === 'japanese'}
         />
         <TextField
           id={`${p}-given`}
@@ -187,6 +370,45 @@ function MemberFields({
           hint="11桁の数字"
         />
       </div>
+      {member.kind === 'japanese' ? (
+        <div className="change-grid">
+          <SelectField
+            id={`${p}-honsekiKind`}
+            label="本籍・筆頭者"
+            value={member.honsekiKind}
+            onChange={set('honsekiKind')}
+            options={[
+              ['', '記載しない（届出にない）'],
+              ['registered', '本籍と筆頭者を記載'],
+              ['none', '無籍'],
+              ['unknown', '不詳'],
+            ]}
+            errors={errors}
+          />
+          {member.honsekiKind === 'registered' && (
+            <>
+              <TextField
+                id={`${p}-honsekiAddress`}
+                label="本籍"
+                value={member.honsekiAddress}
+                onChange={set('honsekiAddress')}
+                errors={errors}
+                required
+              />
+              <TextField
+                id={`${p}-familyRegisterHead`}
+                label="筆頭者"
+                value={member.familyRegisterHead}
+                onChange={set('familyRegisterHead')}
+                errors={errors}
+                required
+              />
+            </>
+          )}
+        </div>
+      ) : (
+        <ForeignFields p={p} member={member} errors={errors} set={set} />
+      )}
       {onRemove && (
         <button
           type="button"
@@ -201,11 +423,154 @@ function MemberFields({
   );
 }
 
+/** The art. 30-45 items of a foreign member, and the 通称 if one is entered with the move-in. */
+function ForeignFields({
+  p,
+  member,
+  errors,
+  set,
+}: {
+  p: string;
+  member: Member;
+  errors: Errors;
+  set: (k: keyof Member) => (v: string) => void;
+}) {
+  const c = member.category;
+  return (
+    <div className="change-grid">
+      <TextField
+        id={`${p}-nationality`}
+        label="国籍・地域"
+        value={member.nationality}
+        onChange={set('nationality')}
+        errors={errors}
+        required
+      />
+      <DateField
+        id={`${p}-foreignSince`}
+        label="外国人住民となった年月日"
+        value={member.foreignSince}
+        onChange={set('foreignSince')}
+        errors={errors}
+        required
+      />
+      <SelectField
+        id={`${p}-category`}
+        label="30条45規定区分"
+        value={c}
+        onChange={set('category')}
+        options={CATEGORY_OPTIONS}
+        errors={errors}
+        required
+      />
+      {c === 'midLongTerm' && (
+        <>
+          <TextField
+            id={`${p}-residenceStatus`}
+            label="在留資格"
+            value={member.residenceStatus}
+            onChange={set('residenceStatus')}
+            errors={errors}
+            required
+            hint="例: 技術・人文知識・国際業務、永住者"
+          />
+          <TextField
+            id={`${p}-periodOfStay`}
+            label="在留期間"
+            value={member.periodOfStay}
+            onChange={set('periodOfStay')}
+            errors={errors}
+            required
+            hint="例: 5年、3月"
+          />
+          <DateField
+            id={`${p}-expiryDate`}
+            label="在留期間の満了日"
+            value={member.expiryDate}
+            onChange={set('expiryDate')}
+            errors={errors}
+            required
+          />
+        </>
+      )}
+      {(c === 'midLongTerm' || c === 'specialPermanent') && (
+        <TextField
+          id={`${p}-cardNo`}
+          label={c === 'midLongTerm' ? '在留カード番号' : '特別永住者証明書番号'}
+          value={member.cardNo}
+          onChange={set('cardNo')}
+          errors={errors}
+          required
+          hint="英字2桁・数字8桁・英字2桁（例: AB12345678CD）"
+        />
+      )}
+      {(c === 'temporaryRefuge' || c === 'provisionalStay') && (
+        <>
+          <DateField
+            id={`${p}-permittedOn`}
+            label="許可日"
+            value={member.permittedOn}
+            onChange={set('permittedOn')}
+            errors={errors}
+            required
+          />
+          <DateField
+            id={`${p}-expiryDate`}
+            label="期間の満了日"
+            value={member.expiryDate}
+            onChange={set('expiryDate')}
+            errors={errors}
+            required
+          />
+        </>
+      )}
+      {c === 'transitionalStay' && (
+        <>
+          <SelectField
+            id={`${p}-transitionalCause`}
+            label="経過滞在の事由"
+            value={member.transitionalCause}
+            onChange={set('transitionalCause')}
+            options={[
+              ['birth', '出生'],
+              ['nationalityLoss', '日本国籍の喪失'],
+            ]}
+            errors={errors}
+          />
+          <DateField
+            id={`${p}-permittedOn`}
+            label="経過滞在の開始日"
+            value={member.permittedOn}
+            onChange={set('permittedOn')}
+            errors={errors}
+            required
+          />
+        </>
+      )}
+      <TextField
+        id={`${p}-aliasName`}
+        label="通称（任意）"
+        value={member.aliasName}
+        onChange={set('aliasName')}
+        errors={errors}
+      />
+      <TextField
+        id={`${p}-aliasReading`}
+        label="通称のふりがな（任意）"
+        value={member.aliasReading}
+        onChange={set('aliasReading')}
+        errors={errors}
+      />
+    </div>
+  );
+}
+
 interface FormProps {
+  session: SignedIn;
   onReady: (draft: Draft) => void;
 }
 
-export function MoveInForm({ onReady }: FormProps) {
+export function MoveInForm({ session, onReady }: FormProps) {
   const [origin, setOrigin] = useState<'domestic' | 'abroad'>('domestic');
   const [mode, setMode] = useState<'new' | 'join'>('new');
   const [householdNo, setHouseholdNo] = useState('');
@@ -245,7 +610,7 @@ export function MoveInForm({ onReady }: FormProps) {
         address: { text: address.trim(), katagaki: optional(katagaki) },
         previousAddress: { text: previous.trim(), abroad: origin === 'abroad' },
         household: mode === 'join' ? { mode: 'join', householdNo: householdNo.trim() } : { mode: 'new' },
-        members: members.map(memberBody),
+        members: members.map((m) => memberBody(m, { on: effectiveDate, lgCode: session.lgCode })),
       },
       summary: [
         ['転入元', origin === 'abroad' ? '国外' : '国内'],
@@ -259,7 +624,7 @@ export function MoveInForm({ onReady }: FormProps) {
         ['届出日', shownDate(notifiedOn)],
         ...members.map((m, i): [string, string] => [`世帯員 ${i + 1}`, memberSummary(m)]),
       ],
-      names: members.map((m) => `${m.family} ${m.given}`.trim()),
+      names: members.map(memberName),
     });
   };
 
@@ -363,7 +728,7 @@ export function MoveInForm({ onReady }: FormProps) {
   );
 }
 
-export function BirthForm({ onReady }: FormProps) {
+export function BirthForm({ session, onReady }: FormProps) {
   const [householdNo, setHouseholdNo] = useState('');
   const [notifiedOn, setNotifiedOn] = useState('');
   const [child, setChild] = useState<Member>(() => emptyMember('子'));
@@ -390,7 +755,7 @@ export function BirthForm({ onReady }: FormProps) {
         // 出生の異動日は生年月日。
         effectiveDate: child.birthDate.trim(),
         notifiedOn: notifiedOn.trim(),
-        child: memberBody(child),
+        child: memberBody(child, { on: child.birthDate, lgCode: session.lgCode }),
       },
       summary: [
         ['世帯番号', householdNo.trim()],
@@ -398,7 +763,7 @@ export function BirthForm({ onReady }: FormProps) {
         ['届出日', shownDate(notifiedOn)],
         ['子', memberSummary(child)],
       ],
-      names: [`${child.family} ${child.given}`.trim()],
+      names: [memberName(child)],
     });
   };
 
