@@ -20,7 +20,7 @@
  * done (lifecycle_run), so the October timer does not repeat it; running it again by hand is harmless.
  */
 import { createHmac, hkdfSync, sign, verify, type KeyObject } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import {
   appendAccessLog,
   canonicalJson,
@@ -218,6 +218,20 @@ function add(into: Record<string, number>, table: string, n: number | bigint | u
 
 const REDACTED = JSON.stringify({ redacted: 'purge' });
 
+/** Deletes the municipality's rows of `table` whose `column` is one of `values`, and counts them. */
+async function deleteIn(
+  trx: Trx,
+  deleted: Record<string, number>,
+  table: string,
+  lgCode: string,
+  column: string,
+  values: RawBuilder<unknown[]>,
+): Promise<void> {
+  const r = await sql`DELETE FROM ${sql.table(table)}
+    WHERE lg_code = ${lgCode} AND ${sql.ref(column)} = ANY(${values})`.execute(trx);
+  add(deleted, table, r.numAffectedRows);
+}
+
 /**
  * Deletes one batch of persons and every row holding them, in the caller's transaction. Returns the
  * tokens the final scan looks for: the 宛名番号 and every 住民票コード, 個人番号 and 在留カード番号 the
@@ -251,12 +265,7 @@ async function purgeBatch(
     FROM (SELECT DISTINCT change_id FROM resident_history_all
           WHERE lg_code = ${lgCode} AND person_no = ANY(${P})) c`.execute(trx);
 
-  const r1 = await trx
-    .deleteFrom('edit_lock')
-    .where('lg_code', '=', lgCode)
-    .where('person_no', 'in', personNos)
-    .executeTakeFirst();
-  add(deleted, 'edit_lock', r1.numDeletedRows);
+  await deleteIn(trx, deleted, 'edit_lock', lgCode, 'person_no', P);
 
   // Messages about the persons go; a message about someone else that mentions them goes once delivered
   // (an undelivered one stays, the scan reports it, and the operator decides).
@@ -282,12 +291,8 @@ async function purgeBatch(
     const purged = new Set(personNos);
     const gone = rows.filter((r) => r.subject_persons.every((p) => purged.has(p))).map((r) => r.issuance_id);
     if (gone.length > 0) {
-      const d = await sql`DELETE FROM ${sql.table(disposals)}
-        WHERE lg_code = ${lgCode} AND issuance_id = ANY(${bigintArray(gone)})`.execute(trx);
-      add(deleted, disposals, d.numAffectedRows);
-      const i = await sql`DELETE FROM ${sql.table(table)}
-        WHERE lg_code = ${lgCode} AND issuance_id = ANY(${bigintArray(gone)})`.execute(trx);
-      add(deleted, table, i.numAffectedRows);
+      await deleteIn(trx, deleted, disposals, lgCode, 'issuance_id', bigintArray(gone));
+      await deleteIn(trx, deleted, table, lgCode, 'issuance_id', bigintArray(gone));
     }
     for (const r of rows.filter((x) => !gone.includes(x.issuance_id))) {
       const remaining = r.subject_persons.filter((p) => !purged.has(p));
@@ -313,37 +318,17 @@ async function purgeBatch(
       'support_measure_event',
       'support_measure_detail',
       'support_measure_protected',
-    ] as const) {
-      const r = await trx
-        .deleteFrom(table)
-        .where('lg_code', '=', lgCode)
-        .where('measure_id', 'in', measures)
-        .executeTakeFirst();
-      add(deleted, table, r.numDeletedRows);
+      'support_measure',
+    ]) {
+      await deleteIn(trx, deleted, table, lgCode, 'measure_id', bigintArray(measures));
     }
-    const r = await trx
-      .deleteFrom('support_measure')
-      .where('lg_code', '=', lgCode)
-      .where('measure_id', 'in', measures)
-      .executeTakeFirst();
-    add(deleted, 'support_measure', r.numDeletedRows);
   }
-  const r3 = await trx
-    .deleteFrom('support_measure_protected')
-    .where('lg_code', '=', lgCode)
-    .where('person_no', 'in', personNos)
-    .executeTakeFirst();
-  add(deleted, 'support_measure_protected', r3.numDeletedRows);
+  await deleteIn(trx, deleted, 'support_measure_protected', lgCode, 'person_no', P);
 
   await deleteSuppressions(trx, lgCode, 'person_no', personNos, deleted);
 
-  for (const table of ['resident_history', 'resident_history_archive'] as const) {
-    const r = await trx
-      .deleteFrom(table)
-      .where('lg_code', '=', lgCode)
-      .where('person_no', 'in', personNos)
-      .executeTakeFirst();
-    add(deleted, table, r.numDeletedRows);
+  for (const table of ['resident_history', 'resident_history_archive']) {
+    await deleteIn(trx, deleted, table, lgCode, 'person_no', P);
   }
   const goneChanges = changeRows.filter((c) => !c.shared).map((c) => c.change_id);
   const sharedChanges = changeRows.filter((c) => c.shared).map((c) => c.change_id);
@@ -356,13 +341,8 @@ async function purgeBatch(
       WHERE change_id = ANY(${bigintArray(sharedChanges)})`.execute(trx);
     add(redacted, 'change', r.numAffectedRows);
   }
-  for (const table of ['resident', 'resident_archive'] as const) {
-    const r = await trx
-      .deleteFrom(table)
-      .where('lg_code', '=', lgCode)
-      .where('person_no', 'in', personNos)
-      .executeTakeFirst();
-    add(deleted, table, r.numDeletedRows);
+  for (const table of ['resident', 'resident_archive']) {
+    await deleteIn(trx, deleted, table, lgCode, 'person_no', P);
   }
 
   // Household numbers nothing refers to any more go too, with suppressions set on the household.
@@ -377,12 +357,7 @@ async function purgeBatch(
     const unusedNos = unused.map((u) => u.household_no);
     if (unusedNos.length > 0) {
       await deleteSuppressions(trx, lgCode, 'household_no', unusedNos, deleted);
-      const r = await trx
-        .deleteFrom('household')
-        .where('lg_code', '=', lgCode)
-        .where('household_no', 'in', unusedNos)
-        .executeTakeFirst();
-      add(deleted, 'household', r.numDeletedRows);
+      await deleteIn(trx, deleted, 'household', lgCode, 'household_no', textArray(unusedNos));
     }
   }
   return tokens;
@@ -404,18 +379,9 @@ async function deleteSuppressions(
       .execute()
   ).map((s) => s.suppression_id);
   if (ids.length === 0) return;
-  const r1 = await trx
-    .deleteFrom('suppression_release')
-    .where('lg_code', '=', lgCode)
-    .where('suppression_id', 'in', ids)
-    .executeTakeFirst();
-  add(deleted, 'suppression_release', r1.numDeletedRows);
-  const r2 = await trx
-    .deleteFrom('suppression')
-    .where('lg_code', '=', lgCode)
-    .where('suppression_id', 'in', ids)
-    .executeTakeFirst();
-  add(deleted, 'suppression', r2.numDeletedRows);
+  for (const table of ['suppression_release', 'suppression']) {
+    await deleteIn(trx, deleted, table, lgCode, 'suppression_id', bigintArray(ids));
+  }
 }
 
 /**

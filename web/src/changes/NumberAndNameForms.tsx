@@ -126,39 +126,59 @@ export function MyNumberChangeForm({ session, onReady }: FormProps) {
   );
 }
 
-export function FormerSurnameForm({ session, onReady }: FormProps) {
+/** What differs between the 旧氏 and the 通称 form: both enter or delete one name with its reading. */
+interface NameItem {
+  /** Prefix of the fields' ids. */
+  readonly id: string;
+  /** The server's change path. */
+  readonly path: string;
+  /** The item, as a clerk calls it: 旧氏, 通称. */
+  readonly noun: string;
+  /** Who may ask for it, shown on the "enter" choice. */
+  readonly enterBasis: string;
+  /** The body field holding the name. */
+  readonly nameField: 'surname' | 'name';
+  readonly readingRequired: boolean;
+}
+
+function EnterOrDeleteNameForm({ session, onReady, item }: FormProps & { item: NameItem }) {
   const t = useTarget(session, 'person');
   const [action, setAction] = useState<'enter' | 'delete'>('enter');
-  const [surname, setSurname] = useState('');
+  const [name, setName] = useState('');
   const [reading, setReading] = useState('');
   const [errors, setErrors] = useState<Errors>({});
-  const dates = useDates('fs');
+  const dates = useDates(item.id);
   const target = t.target;
+  const readingLabel = `${item.noun}のふりがな`;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!target) return;
     const errs: Errors = {};
     if (action === 'enter') {
-      requireText(errs, 'fs-surname', surname, '旧氏');
-      requireText(errs, 'fs-reading', reading, '旧氏のふりがな');
+      requireText(errs, `${item.id}-name`, name, item.noun);
+      if (item.readingRequired) requireText(errs, `${item.id}-reading`, reading, readingLabel);
     }
     dates.check(errs);
     if (hasErrors(errs, setErrors)) return;
+    const shownReading = reading.trim() ? `（${reading.trim()}）` : '';
     onReady({
-      path: 'former-surname',
-      title: action === 'enter' ? '旧氏の記載' : '旧氏の削除',
+      path: item.path,
+      title: `${item.noun}の${action === 'enter' ? '記載' : '削除'}`,
       body: {
         personNo: target.person.personNo,
         action,
-        ...(action === 'enter' ? { surname: surname.trim(), reading: reading.trim() } : {}),
+        ...(action === 'enter'
+          ? {
+              [item.nameField]: name.trim(),
+              reading: item.readingRequired ? reading.trim() : optional(reading),
+            }
+          : {}),
         ...dates.body(),
       },
       summary: [
         who(target),
-        ...(action === 'enter'
-          ? [['旧氏', `${surname.trim()}（${reading.trim()}）`] as [string, string]]
-          : [['旧氏', '削除する'] as [string, string]]),
+        [item.noun, action === 'enter' ? `${name.trim()}${shownReading}` : '削除する'],
         ...dates.summary(),
       ],
     });
@@ -166,38 +186,38 @@ export function FormerSurnameForm({ session, onReady }: FormProps) {
 
   return (
     <>
-      <TargetPicker id="fs" state={t} />
+      <TargetPicker id={item.id} state={t} />
       {target && !target.readOnly && (
-        <form onSubmit={submit} noValidate aria-label="旧氏の記載・削除">
+        <form onSubmit={submit} noValidate aria-label={`${item.noun}の記載・削除`}>
           <div className="change-grid">
             <SelectField
-              id="fs-action"
+              id={`${item.id}-action`}
               label="記載・削除"
               value={action}
               onChange={(v) => setAction(v as 'enter' | 'delete')}
               options={[
-                ['enter', '旧氏を記載する（日本人住民の請求）'],
-                ['delete', '旧氏を削除する'],
+                ['enter', `${item.noun}を記載する（${item.enterBasis}）`],
+                ['delete', `${item.noun}を削除する`],
               ]}
               errors={errors}
             />
             {action === 'enter' && (
               <>
                 <TextField
-                  id="fs-surname"
-                  label="旧氏"
-                  value={surname}
-                  onChange={setSurname}
+                  id={`${item.id}-name`}
+                  label={item.noun}
+                  value={name}
+                  onChange={setName}
                   errors={errors}
                   required
                 />
                 <TextField
-                  id="fs-reading"
-                  label="旧氏のふりがな"
+                  id={`${item.id}-reading`}
+                  label={item.readingRequired ? readingLabel : `${readingLabel}（任意）`}
                   value={reading}
                   onChange={setReading}
                   errors={errors}
-                  required
+                  required={item.readingRequired}
                 />
               </>
             )}
@@ -210,82 +230,28 @@ export function FormerSurnameForm({ session, onReady }: FormProps) {
   );
 }
 
-export function AliasForm({ session, onReady }: FormProps) {
-  const t = useTarget(session, 'person');
-  const [action, setAction] = useState<'enter' | 'delete'>('enter');
-  const [name, setName] = useState('');
-  const [reading, setReading] = useState('');
-  const [errors, setErrors] = useState<Errors>({});
-  const dates = useDates('alias');
-  const target = t.target;
+const FORMER_SURNAME: NameItem = {
+  id: 'fs',
+  path: 'former-surname',
+  noun: '旧氏',
+  enterBasis: '日本人住民の請求',
+  nameField: 'surname',
+  readingRequired: true,
+};
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    if (!target) return;
-    const errs: Errors = {};
-    if (action === 'enter') requireText(errs, 'alias-name', name, '通称');
-    dates.check(errs);
-    if (hasErrors(errs, setErrors)) return;
-    onReady({
-      path: 'alias',
-      title: action === 'enter' ? '通称の記載' : '通称の削除',
-      body: {
-        personNo: target.person.personNo,
-        action,
-        ...(action === 'enter' ? { name: name.trim(), reading: optional(reading) } : {}),
-        ...dates.body(),
-      },
-      summary: [
-        who(target),
-        ...(action === 'enter'
-          ? [['通称', `${name.trim()}${reading.trim() ? `（${reading.trim()}）` : ''}`] as [string, string]]
-          : [['通称', '削除する'] as [string, string]]),
-        ...dates.summary(),
-      ],
-    });
-  };
+const ALIAS: NameItem = {
+  id: 'alias',
+  path: 'alias',
+  noun: '通称',
+  enterBasis: '外国人住民の申出',
+  nameField: 'name',
+  readingRequired: false,
+};
 
-  return (
-    <>
-      <TargetPicker id="alias" state={t} />
-      {target && !target.readOnly && (
-        <form onSubmit={submit} noValidate aria-label="通称の記載・削除">
-          <div className="change-grid">
-            <SelectField
-              id="alias-action"
-              label="記載・削除"
-              value={action}
-              onChange={(v) => setAction(v as 'enter' | 'delete')}
-              options={[
-                ['enter', '通称を記載する（外国人住民の申出）'],
-                ['delete', '通称を削除する'],
-              ]}
-              errors={errors}
-            />
-            {action === 'enter' && (
-              <>
-                <TextField
-                  id="alias-name"
-                  label="通称"
-                  value={name}
-                  onChange={setName}
-                  errors={errors}
-                  required
-                />
-                <TextField
-                  id="alias-reading"
-                  label="通称のふりがな（任意）"
-                  value={reading}
-                  onChange={setReading}
-                  errors={errors}
-                />
-              </>
-            )}
-            {dates.fields(errors)}
-          </div>
-          <button type="submit">確認へ進む</button>
-        </form>
-      )}
-    </>
-  );
+export function FormerSurnameForm(props: FormProps) {
+  return <EnterOrDeleteNameForm {...props} item={FORMER_SURNAME} />;
+}
+
+export function AliasForm(props: FormProps) {
+  return <EnterOrDeleteNameForm {...props} item={ALIAS} />;
 }
