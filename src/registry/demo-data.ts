@@ -71,7 +71,7 @@ type Sex = 'male' | 'female';
 // PRNG
 
 /** mulberry32: small, fast, and good enough for demo data. */
-class Rng {
+export class Rng {
   private state: number;
 
   constructor(seed: number) {
@@ -155,7 +155,7 @@ function pairs(s: string): ReadonlyArray<readonly [string, string]> {
     });
 }
 
-const SURNAMES = pairs(`
+export const SURNAMES = pairs(`
   佐藤:サトウ 鈴木:スズキ 高橋:タカハシ 田中:タナカ 伊藤:イトウ 渡辺:ワタナベ 山本:ヤマモト 中村:ナカムラ
   小林:コバヤシ 加藤:カトウ 吉田:ヨシダ 山田:ヤマダ 佐々木:ササキ 山口:ヤマグチ 松本:マツモト 井上:イノウエ
   木村:キムラ 林:ハヤシ 斎藤:サイトウ 清水:シミズ 山崎:ヤマザキ 森:モリ 池田:イケダ 橋本:ハシモト 阿部:アベ
@@ -174,7 +174,7 @@ const VARIANT_SURNAMES = pairs(
   '髙橋:タカハシ 齋藤:サイトウ 山﨑:ヤマザキ 渡邊:ワタナベ 𠮷田:ヨシダ 澤田:サワダ',
 );
 
-const GIVEN = {
+export const GIVEN = {
   male: {
     old: pairs(`
       清:キヨシ 茂:シゲル 勇:イサム 博:ヒロシ 実:ミノル 正:タダシ 進:ススム 勝:マサル 三郎:サブロウ 武:タケシ
@@ -199,7 +199,7 @@ const GIVEN = {
   },
 } as const;
 
-function givenPool(sex: Sex, birth: PlainDate): ReadonlyArray<readonly [string, string]> {
+export function givenPool(sex: Sex, birth: PlainDate): ReadonlyArray<readonly [string, string]> {
   const year = Number(birth.slice(0, 4));
   const pools = GIVEN[sex];
   return year < 1951 ? pools.old : year < 1986 ? pools.mid : pools.young;
@@ -211,7 +211,7 @@ function givenPool(sex: Sex, birth: PlainDate): ReadonlyArray<readonly [string, 
 const CITY = DEMO_CITY_NAME;
 const KANJI_NUMBERS = ['一', '二', '三', '四', '五'] as const;
 
-const WARDS: ReadonlyArray<{ name: string; towns: readonly string[] }> = [
+export const WARDS: ReadonlyArray<{ name: string; towns: readonly string[] }> = [
   { name: '中央区', towns: ['本町', '栄町', '錦町', '大手町'] },
   { name: '北区', towns: ['北山町', '桜台', '緑ケ丘', '泉町'] },
   { name: '南区', towns: ['南浜町', '若葉町', '松原', '旭町'] },
@@ -220,7 +220,7 @@ const WARDS: ReadonlyArray<{ name: string; towns: readonly string[] }> = [
   { name: '港区', towns: ['港町', '海岸通', '汐見町', '築港'] },
 ];
 
-const BUILDING_NAMES = [
+export const BUILDING_NAMES = [
   'コーポ栄',
   'メゾン錦',
   'サンハイツ北山',
@@ -239,7 +239,7 @@ const BUILDING_NAMES = [
   'アーバンヒルズ泉',
 ] as const;
 
-const OTHER_PLACES = [
+export const OTHER_PLACES = [
   '東京都新宿区西新宿',
   '東京都練馬区豊玉北',
   '東京都世田谷区太子堂',
@@ -257,7 +257,7 @@ const OTHER_PLACES = [
   '新潟県新潟市中央区万代',
 ] as const;
 
-const HONSEKI_ELSEWHERE = [
+export const HONSEKI_ELSEWHERE = [
   '東京都千代田区千代田',
   '大阪府大阪市北区梅田一丁目',
   '京都府京都市上京区今出川町',
@@ -273,7 +273,7 @@ const HONSEKI_ELSEWHERE = [
   '沖縄県那覇市泉崎一丁目',
 ] as const;
 
-const ABROAD = [
+export const ABROAD = [
   'アメリカ合衆国 カリフォルニア州ロサンゼルス市',
   'シンガポール共和国',
   'イギリス ロンドン',
@@ -285,7 +285,7 @@ const ABROAD = [
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-interface Block {
+export interface Block {
   ward: number;
   town: number;
   chome: number;
@@ -293,7 +293,7 @@ interface Block {
   go: number;
 }
 
-function blockAddress(b: Block, katagaki?: string): AddressInput {
+export function blockAddress(b: Block, katagaki?: string): AddressInput {
   const ward = WARDS[b.ward];
   const town = ward?.towns[b.town] ?? '';
   const chome = KANJI_NUMBERS[b.chome - 1] ?? '一';

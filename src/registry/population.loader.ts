@@ -1,0 +1,258 @@
+/**
+ * Bulk loader of the synthetic population (population.ts): writes households, changes, snapshots
+ * (resident_history with its search columns, encrypted 個人番号 and blind index) and the current-record
+ * index (resident) exactly as the ChangeService would, in batches of multi-row INSERTs (PostgreSQL and the
+ * embedded database alike), without an access-log entry per person: one 'batch' entry records the load.
+ *
+ * Numbers: the 宛名番号 and 世帯番号 counters and the change-id sequence are advanced first, under an advisory
+ * lock, by as many values as the load can use; generated numbers lie in those reserved ranges, so the normal
+ * services go on numbering after them (a move-in afterwards gets a fresh 宛名番号).
+ */
+import { sql } from 'kysely';
+import type { Db } from '../db/index.js';
+import type { Keyring, MunicipalityKeys } from '../keys/index.js';
+import type { Actor } from '../shared/index.js';
+import { logAccess, type AuditSettings } from './access.js';
+import { REASONS, type Reason } from './change.js';
+import { searchColumnsOf } from './change.service.js';
+import { myNumberColumns, storedRecord } from './my-number.js';
+import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
+import { ensureMunicipality } from './resident.repository.js';
+
+const CHANGE_TYPE: Partial<Record<Reason, string>> = {
+  domesticMoveIn: 'moveIn',
+  moveInFromAbroad: 'moveIn',
+  birth: 'birth',
+  moveWithin: 'moveWithin',
+  exOfficioCorrection: 'correct',
+  domesticMoveOut: 'moveOut',
+  moveOutAbroad: 'moveOut',
+  death: 'death',
+};
+
+/** At most this many changes per person (entry or birth, move, correction, removal) plus one per household. */
+const CHANGES_PER_PERSON = 5;
+const ROWS_PER_INSERT = 1000;
+
+export interface LoadPopulationOptions {
+  db: Db;
+  keyring: Keyring;
+  audit: AuditSettings;
+  actor: Actor;
+  seed: number;
+  residents: number;
+  municipalityName?: string;
+  /** Households per transaction. */
+  batchHouseholds?: number;
+  asOf?: string;
+  onProgress?: (done: { residents: number; households: number }) => void;
+}
+
+export interface LoadSummary {
+  residents: number;
+  households: number;
+  snapshots: number;
+  changes: number;
+  firstPersonSerial: number;
+  firstHouseholdSerial: number;
+}
+
+/** Loads `residents` generated persons into the actor's municipality. */
+export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSummary> {
+  const lg = o.actor.lgCode;
+  // On the embedded database the keys are loaded before any transaction is open (keyring.ts).
+  const keys = await o.keyring.forMunicipality(lg);
+  if (o.municipalityName) await ensureMunicipality(o.db, lg, o.municipalityName);
+
+  const reserved = await o.db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('jumin.populate'))`.execute(trx);
+    const bump = async (kind: 'person' | 'household') => {
+      const row = await trx
+        .insertInto('number_counter')
+        .values({ lg_code: lg, kind, last_value: o.residents })
+        .onConflict((oc) =>
+          oc
+            .columns(['lg_code', 'kind'])
+            .doUpdateSet({ last_value: sql<number>`number_counter.last_value + ${o.residents}` }),
+        )
+        .returning('last_value')
+        .executeTakeFirstOrThrow();
+      return row.last_value - o.residents;
+    };
+    const person = await bump('person');
+    const household = await bump('household');
+    const span = o.residents * CHANGES_PER_PERSON;
+    const seq = await sql<{ first: number }>`
+      SELECT setval(pg_get_serial_sequence('change', 'change_id'),
+                    nextval(pg_get_serial_sequence('change', 'change_id')) + ${span} - 1) - ${span} + 1 AS first`.execute(
+      trx,
+    );
+    return { person, household, firstChange: Number(seq.rows[0]?.first) };
+  });
+
+  const options: PopulationOptions = {
+    seed: o.seed,
+    residents: o.residents,
+    lgCode: lg,
+    personSerialAfter: reserved.person,
+    householdSerialAfter: reserved.household,
+    ...(o.asOf ? { asOf: o.asOf } : {}),
+  };
+  const batchSize = o.batchHouseholds ?? 500;
+  const summary: LoadSummary = {
+    residents: 0,
+    households: 0,
+    snapshots: 0,
+    changes: 0,
+    firstPersonSerial: reserved.person + 1,
+    firstHouseholdSerial: reserved.household + 1,
+  };
+  let nextChange = reserved.firstChange;
+  let batch: GeneratedHousehold[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = rowsOf(batch, keys, o.actor, nextChange);
+    nextChange += rows.changes.length;
+    await o.db.transaction().execute(async (trx) => {
+      await insertChunks(rows.households, (chunk) => trx.insertInto('household').values(chunk).execute());
+      await insertChunks(rows.changes, (chunk) =>
+        sql`INSERT INTO change (change_id, lg_code, change_type, change_kind, reason, effective_date,
+              processed_on, notified_on, staff_id, terminal_id, notes, payload)
+            OVERRIDING SYSTEM VALUE VALUES ${sql.join(
+              chunk.map(
+                (c) =>
+                  sql`(${c.change_id}, ${c.lg_code}, ${c.change_type}, ${c.change_kind}, ${c.reason},
+                    ${c.effective_date}, ${c.processed_on}, ${c.notified_on}, ${c.staff_id}, ${c.terminal_id},
+                    ${c.notes}, ${c.payload}::jsonb)`,
+              ),
+            )}`.execute(trx),
+      );
+      await insertChunks(rows.history, (chunk) => trx.insertInto('resident_history').values(chunk).execute());
+      await insertChunks(rows.residents, (chunk) => trx.insertInto('resident').values(chunk).execute());
+    });
+    summary.households += batch.length;
+    summary.residents += rows.residents.length;
+    summary.snapshots += rows.history.length;
+    summary.changes += rows.changes.length;
+    batch = [];
+    o.onProgress?.({ residents: summary.residents, households: summary.households });
+  };
+  for (const household of generatePopulation(options)) {
+    batch.push(household);
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+
+  await o.db.transaction().execute(async (trx) => {
+    await logAccess(trx, o.audit, o.actor, {
+      function: 'batch',
+      outcome: 'success',
+      details: {
+        job: 'populate',
+        seed: o.seed,
+        residents: summary.residents,
+        households: summary.households,
+        snapshots: summary.snapshots,
+        changes: summary.changes,
+      },
+    });
+  });
+  return summary;
+}
+
+async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await insert(rows.slice(i, i + ROWS_PER_INSERT));
+}
+
+/** The rows of a batch of households, as the repository writes them (resident.repository.ts writeSnapshot). */
+export function rowsOf(
+  households: readonly GeneratedHousehold[],
+  keys: MunicipalityKeys,
+  actor: Actor,
+  firstChangeId: number,
+) {
+  const lg = actor.lgCode;
+  const householdRows: Array<{ lg_code: string; household_no: string }> = [];
+  const changes: Array<{
+    change_id: number;
+    lg_code: string;
+    change_type: string;
+    change_kind: string;
+    reason: string;
+    effective_date: string;
+    processed_on: string;
+    notified_on: string | null;
+    staff_id: string;
+    terminal_id: string;
+    notes: string | null;
+    payload: string;
+  }> = [];
+  const history = [];
+  const residents = [];
+  let changeId = firstChangeId;
+  for (const h of households) {
+    householdRows.push({ lg_code: lg, household_no: h.householdNo });
+    const ids = h.changes.map(() => changeId++);
+    h.changes.forEach((c, i) => {
+      const persons = h.snapshots.filter((s) => s.change === i).map((s) => s.record.personNo);
+      changes.push({
+        change_id: ids[i] as number,
+        lg_code: lg,
+        change_type: CHANGE_TYPE[c.reason] ?? c.reason,
+        change_kind: REASONS[c.reason].kind,
+        reason: c.reason,
+        effective_date: c.effectiveDate,
+        processed_on: c.notifiedOn && c.notifiedOn > c.effectiveDate ? c.notifiedOn : c.effectiveDate,
+        notified_on: c.notifiedOn ?? null,
+        staff_id: actor.staffId,
+        terminal_id: actor.terminalId,
+        notes: c.notes ?? null,
+        // No 個人番号 in a change payload: the snapshots keep it, encrypted.
+        payload: JSON.stringify({ generatedBy: 'populate', householdNo: h.householdNo, personNos: persons }),
+      });
+    });
+    const lastSeq = new Map<string, number>();
+    for (const s of h.snapshots) {
+      const r = s.record;
+      const { kanaSort: _kanaSort, ...search } = searchColumnsOf(r);
+      const enc = myNumberColumns(keys, r.personNo, s.historySeq, r.myNumber);
+      history.push({
+        lg_code: lg,
+        person_no: r.personNo,
+        history_seq: s.historySeq,
+        change_id: ids[s.change] as number,
+        status: r.status,
+        household_no: r.householdNo,
+        name_norm: search.nameNorm,
+        kana_norm: search.kanaNorm,
+        other_names_norm: search.otherNamesNorm,
+        address_norm: search.addressNorm,
+        birth_sort: search.birthSort,
+        sex: search.sex,
+        my_number_index: enc.myNumberIndex,
+        my_number_enc: enc.myNumberEnc,
+        resident_code: search.residentCode,
+        residence_card_no: search.residenceCardNo,
+        record: JSON.stringify(storedRecord(r)),
+      });
+      lastSeq.set(r.personNo, s.historySeq);
+    }
+    for (const r of h.members) {
+      residents.push({
+        lg_code: lg,
+        person_no: r.personNo,
+        history_seq: lastSeq.get(r.personNo) as number,
+        kind: r.kind,
+        status: r.status,
+        household_no: r.householdNo,
+        household_order: r.householdOrder,
+        relationship: r.relationship,
+        removed_on: r.removal?.effectiveDate ?? null,
+        planned_move_out: null,
+        kana_sort: searchColumnsOf(r).kanaSort,
+        record: JSON.stringify(storedRecord(r)),
+      });
+    }
+  }
+  return { households: householdRows, changes, history, residents };
+}

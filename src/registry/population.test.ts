@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../db/index.js';
+import { openTestDatabase } from '../db/testing.js';
+import { testKeyring } from '../keys/testing.js';
+import {
+  parseHouseholdNo,
+  parseMyNumber,
+  parsePersonNo,
+  parseRelationship,
+  parseResidentCode,
+} from '../shared/index.js';
+import { generatePopulation, type PopulationOptions } from './population.js';
+import { loadPopulation } from './population.loader.js';
+import { ResidentRecord } from './resident.js';
+import { FULL_VIEW, TEST_LG_CODE, actor, moveInOf, person, registryServices, testClock } from './testing.js';
+
+function digest(options: PopulationOptions): string {
+  const hash = createHash('sha256');
+  for (const h of generatePopulation(options)) hash.update(JSON.stringify(h));
+  return hash.digest('hex');
+}
+
+const small = { seed: 7, residents: 2000, lgCode: TEST_LG_CODE };
+
+describe('generatePopulation', () => {
+  it('is deterministic: same seed, same output; another seed, another output', () => {
+    expect(digest(small)).toBe(digest(small));
+    expect(digest({ ...small, seed: 8 })).not.toBe(digest(small));
+  });
+
+  it('makes exactly N persons with valid, unique numbers and valid records', () => {
+    const persons = new Set<string>();
+    const myNumbers = new Set<string>();
+    const codes = new Set<string>();
+    for (const h of generatePopulation(small)) {
+      expect(parseHouseholdNo(h.householdNo)).toBe(h.householdNo);
+      for (const s of h.snapshots) ResidentRecord.parse(s.record);
+      for (const r of h.members) {
+        expect(parsePersonNo(r.personNo)).toBe(r.personNo);
+        expect(parseMyNumber(r.myNumber ?? '')).toBe(r.myNumber);
+        expect(parseResidentCode(r.residentCode ?? '')).toBe(r.residentCode);
+        persons.add(r.personNo);
+        myNumbers.add(r.myNumber ?? '');
+        codes.add(r.residentCode ?? '');
+      }
+    }
+    expect(persons.size).toBe(small.residents);
+    expect(myNumbers.size).toBe(small.residents);
+    expect(codes.size).toBe(small.residents);
+  });
+
+  it('makes households with one head, relationships of the vocabulary, ordered histories', () => {
+    let snapshots = 0;
+    let removed = 0;
+    for (const h of generatePopulation(small)) {
+      const heads = h.members.filter((m) => m.relationship === '世帯主');
+      expect(heads).toHaveLength(1);
+      for (const m of h.members) {
+        expect(parseRelationship(m.relationship)).toBe(m.relationship);
+        expect(m.householdNo).toBe(h.householdNo);
+        const seqs = h.snapshots.filter((s) => s.record.personNo === m.personNo).map((s) => s.historySeq);
+        expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+        if (m.status !== 'current') removed += 1;
+      }
+      const dates = h.changes.map((c) => c.effectiveDate);
+      expect([...dates].sort()).toEqual(dates.slice().sort());
+      snapshots += h.snapshots.length;
+    }
+    expect(snapshots / small.residents).toBeGreaterThan(2.5);
+    expect(snapshots / small.residents).toBeLessThan(3.5);
+    expect(removed).toBeGreaterThan(0);
+  });
+
+  it('has 2–3 % foreign residents at N = 5,000 and household sizes like the census', () => {
+    let foreign = 0;
+    let households = 0;
+    let singles = 0;
+    for (const h of generatePopulation({ ...small, residents: 5000, seed: 3 })) {
+      households += 1;
+      if (h.members.length === 1) singles += 1;
+      foreign += h.members.filter((m) => m.kind === 'foreign').length;
+    }
+    expect(foreign / 5000).toBeGreaterThanOrEqual(0.02);
+    expect(foreign / 5000).toBeLessThanOrEqual(0.03);
+    expect(singles / households).toBeGreaterThan(0.33);
+    expect(singles / households).toBeLessThan(0.43);
+  });
+});
+
+describe('loadPopulation', () => {
+  let handle: DatabaseHandle;
+  const clock = testClock();
+
+  beforeAll(async () => {
+    handle = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  it('loads N = 500; search finds a generated person by kana and by My Number; numbering goes on', async () => {
+    const { audit, residents, changes } = registryServices(handle.db, clock);
+    const before = await handle.db
+      .selectFrom('access_log')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    const summary = await loadPopulation({
+      db: handle.db,
+      keyring: testKeyring(handle.db),
+      audit,
+      actor,
+      seed: 11,
+      residents: 500,
+      municipalityName: '架空市',
+      batchHouseholds: 50,
+    });
+    expect(summary.residents).toBe(500);
+    const after = await handle.db
+      .selectFrom('access_log')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst();
+    expect(Number(after?.n) - Number(before?.n)).toBe(1);
+
+    // The first generated Japanese resident, as generated.
+    const first = [...generatePopulation({ seed: 11, residents: 500, lgCode: TEST_LG_CODE })]
+      .flatMap((h) => h.members)
+      .find((m) => m.kind === 'japanese' && m.status === 'current');
+    if (!first) throw new Error('no current Japanese resident generated');
+    const kana = `${first.reading.family}${first.reading.given}`;
+    const byKana = await residents.search(actor, { name: kana.slice(0, 3), pageSize: 100 });
+    expect(byKana.total).toBeGreaterThan(0);
+    const found = await residents.search(actor, { name: kana, pageSize: 100 });
+    expect(found.hits.map((h) => h.personNo)).toContain(first.personNo);
+    const byNumber = await residents.search(actor, { myNumber: first.myNumber });
+    expect(byNumber.hits.map((h) => h.personNo)).toEqual([first.personNo]);
+
+    const inquiry = await residents.inquire(actor, first.personNo, FULL_VIEW);
+    expect(JSON.stringify(inquiry)).toContain(first.myNumber);
+    expect(JSON.stringify(inquiry)).toContain(first.address.text);
+
+    // A move-in afterwards gets a fresh 宛名番号, after the generated ones.
+    const result = await changes.moveIn(actor, moveInOf([person()]));
+    const newNo = result.persons[0]?.personNo ?? '';
+    expect(Number(newNo.slice(0, -1))).toBeGreaterThan(500);
+  });
+});
