@@ -12,3 +12,12 @@ export {
 } from './record-source.js';
 export { REASONS } from './change.js';
 export { issuesToError } from './parse.js';
+export {
+  generatePopulation,
+  DEFAULT_POPULATION_RESIDENTS,
+  DEFAULT_POPULATION_SEED,
+  type GeneratedHousehold,
+  type PopulationOptions,
+} from './population.js';
+export { loadPopulation, type LoadPopulationOptions, type LoadSummary } from './population.loader.js';
+export type { AuditSettings } from './access.js';
