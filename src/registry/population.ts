@@ -4,7 +4,8 @@
  * memory.
  *
  * - Household sizes follow the census shares (1: 38 %, 2: 28 %, 3: 16 %, 4: 12 %, 5+: 6 %); heads' ages are
- *   drawn from a population-pyramid table, members are placed around them (spouse, children, parents).
+ *   drawn from a population-pyramid table (weighted so that about a quarter of persons are 65 or over and
+ *   a ninth under 15), members are placed around them (spouse, children, parents).
  * - Names and readings come from the bundled lists of demo-data.ts; foreign residents (about 2.5 % of the
  *   persons, kept there by error diffusion) have a Latin name, nationality and residence status.
  * - Every 宛名番号, 世帯番号, 個人番号 and 住民票コード carries its check digit. 個人番号 and 住民票コード are
@@ -322,7 +323,8 @@ export function* generatePopulation(options: PopulationOptions): Generator<Gener
   function planJapanese(size: number): PlannedMember[] {
     const surname = rng.pick(SURNAMES);
     if (size === 1) {
-      const age = pyramidAge(18, 102);
+      // A third of single-person households are persons aged 65 or more (2020 census).
+      const age = rng.chance(0.35) ? pyramidAge(65, 102) : pyramidAge(18, 64);
       const sex = rng.chance(age >= 75 ? 0.68 : 0.45) ? 'female' : 'male';
       return [{ relationship: '世帯主', sex, birth: birthForAge(age), surname }];
     }
@@ -330,7 +332,11 @@ export function* generatePopulation(options: PopulationOptions): Generator<Gener
     const threeGen = size >= 5 && rng.chance(0.6);
     const couple = size === 2 ? rng.chance(0.7) : rng.chance(0.85);
     const headAge =
-      size === 2 && couple ? pyramidAge(22, 95) : pyramidAge(threeGen ? 35 : 28, threeGen ? 60 : 70);
+      size === 2 && couple
+        ? rng.chance(0.55)
+          ? pyramidAge(60, 95)
+          : pyramidAge(22, 59)
+        : pyramidAge(threeGen ? 35 : 28, threeGen ? 60 : 88);
     const headMale = rng.chance(couple ? 0.92 : 0.3);
     const members: PlannedMember[] = [
       { relationship: '世帯主', sex: headMale ? 'male' : 'female', birth: birthForAge(headAge), surname },
@@ -350,13 +356,18 @@ export function* generatePopulation(options: PopulationOptions): Generator<Gener
         members.push({ relationship: '父', sex: 'male', birth: birthForAge(parentAge + 2), surname });
       }
     }
-    const oldestChild = Math.max(0, headAge - 22);
+    // Children born to parents aged 22 to 45, drawn from the pyramid (grown-up children stay at home too).
+    const mother = members.find(
+      (m) => m.relationship !== '母' && m.relationship !== '父' && m.sex === 'female',
+    );
+    const parentAge = mother ? daysBetween(mother.birth, asOf) / 365.25 : headAge;
+    const oldestChild = Math.max(0, Math.floor(parentAge) - 22);
+    const youngestChild = Math.max(0, Math.floor(parentAge) - 45);
     while (members.length < size) {
-      const age = Math.min(oldestChild, rng.int(0, Math.max(0, Math.min(oldestChild, headAge - 20))));
       members.push({
         relationship: '子',
         sex: rng.chance(0.5) ? 'male' : 'female',
-        birth: birthForAge(age),
+        birth: birthForAge(pyramidAge(youngestChild, oldestChild)),
         surname,
       });
     }
