@@ -62,6 +62,8 @@ describe('Keyring', () => {
     expect(sealed.readUInt32BE(1)).toBe(1);
     expect(sealed.includes(Buffer.from('要保護の事情'))).toBe(false);
     expect(await keyring.decrypt('100002', row, sealed)).toBe('要保護の事情');
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    expect(a.decryptBytes(row, a.encrypt(row, bytes)).equals(bytes)).toBe(true);
     // Two encryptions of one value differ (random IV).
     expect(a.encrypt(row, 'x').equals(a.encrypt(row, 'x'))).toBe(false);
 

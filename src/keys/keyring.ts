@@ -73,7 +73,8 @@ export class MunicipalityKeys {
     return Math.max(...this.fieldKeys.keys());
   }
 
-  encrypt(binding: FieldBinding, plaintext: string): Buffer {
+  /** Encrypts a string (UTF-8) or bytes. */
+  encrypt(binding: FieldBinding, plaintext: string | Uint8Array): Buffer {
     const version = this.currentVersion;
     const header = Buffer.alloc(HEADER_BYTES);
     header.writeUInt8(CIPHERTEXT_FORMAT, 0);
@@ -81,12 +82,18 @@ export class MunicipalityKeys {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.fieldKeys.get(version)!, iv);
     cipher.setAAD(aadOf(this.lgCode, binding, header));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+    const body = Buffer.concat([cipher.update(data), cipher.final()]);
     return Buffer.concat([header, iv, cipher.getAuthTag(), body]);
   }
 
   /** Throws DATA_UNREADABLE when the value was altered, moved to another row, or encrypted under another key. */
   decrypt(binding: FieldBinding, stored: Uint8Array): string {
+    return this.decryptBytes(binding, stored).toString('utf8');
+  }
+
+  /** Like `decrypt`, for values that were bytes. */
+  decryptBytes(binding: FieldBinding, stored: Uint8Array): Buffer {
     const data = Buffer.from(stored);
     try {
       if (data.length < HEADER_BYTES + IV_BYTES + TAG_BYTES || data[0] !== CIPHERTEXT_FORMAT) {
@@ -103,7 +110,7 @@ export class MunicipalityKeys {
       return Buffer.concat([
         decipher.update(data.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES)),
         decipher.final(),
-      ]).toString('utf8');
+      ]);
     } catch {
       throw dataUnreadable(binding);
     }

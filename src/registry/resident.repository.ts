@@ -195,9 +195,9 @@ export async function findCurrentHolder(
 ): Promise<string | undefined> {
   const conditions: Array<ReturnType<typeof sql<boolean>>> = [];
   if (numbers.myNumberIndex) {
-    conditions.push(sql<boolean>`EXISTS (SELECT 1 FROM resident_history h
-      WHERE h.lg_code = resident.lg_code AND h.person_no = resident.person_no
-        AND h.history_seq = resident.history_seq AND h.my_number_index = ${numbers.myNumberIndex})`);
+    // Through the blind index's own index: the snapshots holding the number, then whether one is current.
+    conditions.push(sql<boolean>`(person_no, history_seq) IN (SELECT h.person_no, h.history_seq
+      FROM resident_history h WHERE h.lg_code = ${lgCode} AND h.my_number_index = ${numbers.myNumberIndex})`);
   }
   if (numbers.residentCode) conditions.push(sql<boolean>`record->>'residentCode' = ${numbers.residentCode}`);
   if (conditions.length === 0) return undefined;
