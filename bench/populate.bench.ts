@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     residents: { type: 'string', default: String(DEFAULT_POPULATION_RESIDENTS) },
     seed: { type: 'string', default: String(DEFAULT_POPULATION_SEED) },
-    batch: { type: 'string', default: '500' },
+    batch: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -74,16 +74,19 @@ try {
   let lastReport = start;
   const summary = await loadPopulation({
     db: handle.db,
+    connect: handle.connect,
     keyring,
     audit,
     actor,
     seed,
     residents,
     municipalityName: '架空市',
-    batchHouseholds: Number(values.batch),
-    onProgress: ({ residents: done }) => {
+    ...(values.batch ? { batchHouseholds: Number(values.batch) } : {}),
+    onProgress: ({ residents: done, phase }) => {
       const now = performance.now();
-      if (now - lastReport > 10_000) {
+      if (phase !== 'rows') {
+        console.log(`  ${done} residents written in ${((now - start) / 1000).toFixed(1)} s; ${phase}…`);
+      } else if (now - lastReport > 10_000) {
         lastReport = now;
         console.log(`  ${done} residents, ${Math.round(done / ((now - start) / 1000))}/s`);
       }
@@ -92,7 +95,7 @@ try {
   const seconds = (performance.now() - start) / 1000;
   console.log(
     `${handle.kind}: ${summary.residents} residents, ${summary.households} households, ` +
-      `${summary.snapshots} snapshots, ${summary.changes} changes in ${seconds.toFixed(1)} s ` +
+      `${summary.snapshots} snapshots, ${summary.changes} changes by ${summary.method} in ${seconds.toFixed(1)} s ` +
       `= ${Math.round(summary.residents / seconds)} residents/s`,
   );
 

@@ -1,6 +1,7 @@
 /**
  * The operator's entry point: `jumin start`, `jumin serve`, `jumin migrate`, `jumin seed`, `jumin staff …`,
- * `jumin audit …`, `jumin backup …`, `jumin restore`, `jumin keys …`, `jumin purge …`, `jumin archive …`.
+ * `jumin audit …`, `jumin backup …`, `jumin restore`, `jumin keys …`, `jumin purge …`, `jumin archive …`,
+ * `jumin populate`.
  */
 import { Command } from 'commander';
 import pino from 'pino';
@@ -16,7 +17,12 @@ import {
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDown, migrateToLatest, openDatabase, type DatabaseHandle } from './db/index.js';
 import { locationsFor, registerBackupCommands, startDailyBackup } from './lifecycle/index.js';
-import { ChangeService, countResidents, ensureMunicipality } from './registry/index.js';
+import {
+  ChangeService,
+  countResidents,
+  ensureMunicipality,
+  registerPopulationCommands,
+} from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
 import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
@@ -211,6 +217,7 @@ export async function main(argv: string[]): Promise<void> {
   registerBackupCommands(program, { loadConfig: () => loadConfig(), openDatabase });
   registerLifecycleCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
+  registerPopulationCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

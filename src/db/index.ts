@@ -23,6 +23,11 @@ export type Db = Kysely<Database>;
 export interface DatabaseHandle {
   readonly db: Db;
   readonly kind: 'embedded' | 'postgres';
+  /**
+   * PostgreSQL only: a new dedicated connection to the same server and schema, outside the pool (for COPY,
+   * which the pooled Kysely connections cannot stream). The caller ends it.
+   */
+  readonly connect?: () => Promise<pg.Client>;
   close(): Promise<void>;
 }
 
@@ -46,9 +51,8 @@ export function openPostgres(
   url: string,
   options: { searchPath?: string; max?: number } = {},
 ): DatabaseHandle {
-  const pool = new pg.Pool({
+  const settings = {
     connectionString: url,
-    max: options.max ?? 10,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
@@ -57,9 +61,15 @@ export function openPostgres(
         return pg.types.getTypeParser(oid, format) as (v: string) => unknown;
       }) as typeof pg.types.getTypeParser,
     },
-  });
+  };
+  const pool = new pg.Pool({ ...settings, max: options.max ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  const connect = async () => {
+    const client = new pg.Client(settings);
+    await client.connect();
+    return client;
+  };
+  return { db, kind: 'postgres', connect, close: () => db.destroy() };
 }
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {

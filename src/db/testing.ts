@@ -23,6 +23,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
   return {
     db: handle.db,
     kind: 'postgres',
+    ...(handle.connect ? { connect: handle.connect } : {}),
     async close() {
       await handle.close();
       const cleanup = new pg.Client({ connectionString: url });

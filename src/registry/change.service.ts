@@ -194,8 +194,9 @@ function identityChanged(before: ResidentRecord | undefined, after: ResidentReco
 
 export function searchColumnsOf(
   r: ResidentRecord,
+  normalize: (s: string) => string = normalizeForSearch,
 ): Omit<repo.SnapshotWrite['search'], 'myNumberIndex' | 'myNumberEnc'> & { kanaSort: string } {
-  const n = (s: string | undefined) => (s ? normalizeForSearch(s) : '');
+  const n = (s: string | undefined) => (s ? normalize(s) : '');
   const names = [r.name ? `${r.name.family}${r.name.given}` : '', r.foreign?.latinName ?? ''].filter(Boolean);
   const others = [
     r.foreign?.alias?.name,

@@ -19,5 +19,11 @@ export {
   type GeneratedHousehold,
   type PopulationOptions,
 } from './population.js';
-export { loadPopulation, type LoadPopulationOptions, type LoadSummary } from './population.loader.js';
+export {
+  loadPopulation,
+  type LoadPhase,
+  type LoadPopulationOptions,
+  type LoadSummary,
+} from './population.loader.js';
+export { populate, registerPopulationCommands } from './population.cli.js';
 export type { AuditSettings } from './access.js';

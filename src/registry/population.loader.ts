@@ -1,23 +1,27 @@
 /**
  * Bulk loader of the synthetic population (population.ts): writes households, changes, snapshots
  * (resident_history with its search columns, encrypted 個人番号 and blind index) and the current-record
- * index (resident) exactly as the ChangeService would, in batches of multi-row INSERTs (PostgreSQL and the
- * embedded database alike), without an access-log entry per person: one 'batch' entry records the load.
+ * index (resident) exactly as the ChangeService would — by COPY on PostgreSQL (population.copy.ts), by
+ * batches of multi-row INSERTs on the embedded database — without an access-log entry per person: one
+ * 'batch' entry records the load.
  *
  * Numbers: the 宛名番号 and 世帯番号 counters and the change-id sequence are advanced first, under an advisory
  * lock, by as many values as the load can use; generated numbers lie in those reserved ranges, so the normal
  * services go on numbering after them (a move-in afterwards gets a fresh 宛名番号).
  */
 import { sql } from 'kysely';
+import type pg from 'pg';
 import type { Db } from '../db/index.js';
 import type { Keyring, MunicipalityKeys } from '../keys/index.js';
-import type { Actor } from '../shared/index.js';
+import { normalizeForSearch, type Actor } from '../shared/index.js';
 import { logAccess, type AuditSettings } from './access.js';
 import { REASONS, type Reason } from './change.js';
 import { searchColumnsOf } from './change.service.js';
-import { myNumberColumns, storedRecord } from './my-number.js';
+import { snapshotMyNumberBinding, storedRecord } from './my-number.js';
+import { batchedCopySink, bulkCopySink, registerIsEmpty, type RowSink } from './population.copy.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
 import { ensureMunicipality } from './resident.repository.js';
+import type { ResidentRecord } from './resident.js';
 
 const CHANGE_TYPE: Partial<Record<Reason, string>> = {
   domesticMoveIn: 'moveIn',
@@ -36,17 +40,26 @@ const ROWS_PER_INSERT = 1000;
 
 export interface LoadPopulationOptions {
   db: Db;
+  /**
+   * PostgreSQL: new dedicated connections (`DatabaseHandle.connect`). Given, rows go in by COPY — in bulk
+   * mode (indexes and keys dropped and rebuilt) when the register is empty. Absent (the embedded database),
+   * by multi-row INSERTs.
+   */
+  connect?: (() => Promise<pg.Client>) | undefined;
   keyring: Keyring;
   audit: AuditSettings;
   actor: Actor;
   seed: number;
   residents: number;
   municipalityName?: string;
-  /** Households per transaction. */
+  /** Households per batch (per transaction on the INSERT and batched COPY paths). */
   batchHouseholds?: number;
   asOf?: string;
-  onProgress?: (done: { residents: number; households: number }) => void;
+  onProgress?: (done: { residents: number; households: number; phase: LoadPhase }) => void;
 }
+
+/** `rows`: generating and writing; `indexes`: rebuilding dropped indexes and keys (bulk COPY); `analyze`. */
+export type LoadPhase = 'rows' | 'indexes' | 'analyze';
 
 export interface LoadSummary {
   residents: number;
@@ -55,6 +68,8 @@ export interface LoadSummary {
   changes: number;
   firstPersonSerial: number;
   firstHouseholdSerial: number;
+  /** How the rows went in. */
+  method: 'insert' | 'copy' | 'bulkCopy';
 }
 
 /** Loads `residents` generated persons into the actor's municipality. */
@@ -63,6 +78,17 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
   // On the embedded database the keys are loaded before any transaction is open (keyring.ts).
   const keys = await o.keyring.forMunicipality(lg);
   if (o.municipalityName) await ensureMunicipality(o.db, lg, o.municipalityName);
+
+  let sink: RowSink;
+  let method: LoadSummary['method'];
+  if (o.connect) {
+    const probe = await o.connect();
+    const empty = await registerIsEmpty(probe).finally(() => probe.end());
+    method = empty ? 'bulkCopy' : 'copy';
+    // Numbers are reserved before bulk mode drops the indexes: the counters live in their own table.
+  } else {
+    method = 'insert';
+  }
 
   const reserved = await o.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext('jumin.populate'))`.execute(trx);
@@ -90,6 +116,12 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     return { person, household, firstChange: Number(seq.rows[0]?.first) };
   });
 
+  if (o.connect) {
+    sink = method === 'bulkCopy' ? await bulkCopySink(o.connect) : await batchedCopySink(o.connect);
+  } else {
+    sink = insertSink(o.db);
+  }
+
   const options: PopulationOptions = {
     seed: o.seed,
     residents: o.residents,
@@ -98,7 +130,7 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     householdSerialAfter: reserved.household,
     ...(o.asOf ? { asOf: o.asOf } : {}),
   };
-  const batchSize = o.batchHouseholds ?? 500;
+  const batchSize = o.batchHouseholds ?? (method === 'insert' ? 500 : 2000);
   const summary: LoadSummary = {
     residents: 0,
     households: 0,
@@ -106,42 +138,36 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     changes: 0,
     firstPersonSerial: reserved.person + 1,
     firstHouseholdSerial: reserved.household + 1,
+    method,
   };
+  const normalize = memoized(normalizeForSearch);
   let nextChange = reserved.firstChange;
   let batch: GeneratedHousehold[] = [];
+  const progress = (phase: LoadPhase) =>
+    o.onProgress?.({ residents: summary.residents, households: summary.households, phase });
   const flush = async () => {
     if (batch.length === 0) return;
-    const rows = rowsOf(batch, keys, o.actor, nextChange);
+    const rows = rowsOf(batch, keys, o.actor, nextChange, normalize);
     nextChange += rows.changes.length;
-    await o.db.transaction().execute(async (trx) => {
-      await insertChunks(rows.households, (chunk) => trx.insertInto('household').values(chunk).execute());
-      await insertChunks(rows.changes, (chunk) =>
-        sql`INSERT INTO change (change_id, lg_code, change_type, change_kind, reason, effective_date,
-              processed_on, notified_on, staff_id, terminal_id, notes, payload)
-            OVERRIDING SYSTEM VALUE VALUES ${sql.join(
-              chunk.map(
-                (c) =>
-                  sql`(${c.change_id}, ${c.lg_code}, ${c.change_type}, ${c.change_kind}, ${c.reason},
-                    ${c.effective_date}, ${c.processed_on}, ${c.notified_on}, ${c.staff_id}, ${c.terminal_id},
-                    ${c.notes}, ${c.payload}::jsonb)`,
-              ),
-            )}`.execute(trx),
-      );
-      await insertChunks(rows.history, (chunk) => trx.insertInto('resident_history').values(chunk).execute());
-      await insertChunks(rows.residents, (chunk) => trx.insertInto('resident').values(chunk).execute());
-    });
+    await sink.write(rows);
     summary.households += batch.length;
     summary.residents += rows.residents.length;
     summary.snapshots += rows.history.length;
     summary.changes += rows.changes.length;
     batch = [];
-    o.onProgress?.({ residents: summary.residents, households: summary.households });
+    progress('rows');
   };
-  for (const household of generatePopulation(options)) {
-    batch.push(household);
-    if (batch.length >= batchSize) await flush();
+  try {
+    for (const household of generatePopulation(options)) {
+      batch.push(household);
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+  } catch (error) {
+    await sink.abort();
+    throw error;
   }
-  await flush();
+  await sink.finish((phase) => progress(phase as LoadPhase));
 
   await o.db.transaction().execute(async (trx) => {
     await logAccess(trx, o.audit, o.actor, {
@@ -149,6 +175,7 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
       outcome: 'success',
       details: {
         job: 'populate',
+        method,
         seed: o.seed,
         residents: summary.residents,
         households: summary.households,
@@ -160,9 +187,57 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
   return summary;
 }
 
+/** Multi-row INSERTs, one transaction per batch (the embedded database). */
+function insertSink(db: Db): RowSink {
+  return {
+    async write(rows) {
+      await db.transaction().execute(async (trx) => {
+        await insertChunks(rows.households, (chunk) => trx.insertInto('household').values(chunk).execute());
+        await insertChunks(rows.changes, (chunk) =>
+          sql`INSERT INTO change (change_id, lg_code, change_type, change_kind, reason, effective_date,
+                processed_on, notified_on, staff_id, terminal_id, notes, payload)
+              OVERRIDING SYSTEM VALUE VALUES ${sql.join(
+                chunk.map(
+                  (c) =>
+                    sql`(${c.change_id}, ${c.lg_code}, ${c.change_type}, ${c.change_kind}, ${c.reason},
+                      ${c.effective_date}, ${c.processed_on}, ${c.notified_on}, ${c.staff_id}, ${c.terminal_id},
+                      ${c.notes}, ${c.payload}::jsonb)`,
+                ),
+              )}`.execute(trx),
+        );
+        await insertChunks(rows.history, (chunk) =>
+          trx.insertInto('resident_history').values(chunk).execute(),
+        );
+        await insertChunks(rows.residents, (chunk) => trx.insertInto('resident').values(chunk).execute());
+      });
+    },
+    async finish() {},
+    async abort() {},
+  };
+}
+
 async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await insert(rows.slice(i, i + ROWS_PER_INSERT));
 }
+
+/**
+ * A memo of a pure string function, for the normalised names and addresses a population repeats (a few
+ * thousand surnames and given names); forgets everything past `limit` entries to bound memory.
+ */
+function memoized(f: (s: string) => string, limit = 200_000): (s: string) => string {
+  const memo = new Map<string, string>();
+  return (s) => {
+    let v = memo.get(s);
+    if (v === undefined) {
+      v = f(s);
+      if (memo.size >= limit) memo.clear();
+      memo.set(s, v);
+    }
+    return v;
+  };
+}
+
+export type PopulationRows = ReturnType<typeof rowsOf>;
 
 /** The rows of a batch of households, as the repository writes them (resident.repository.ts writeSnapshot). */
 export function rowsOf(
@@ -170,6 +245,7 @@ export function rowsOf(
   keys: MunicipalityKeys,
   actor: Actor,
   firstChangeId: number,
+  normalize: (s: string) => string = normalizeForSearch,
 ) {
   const lg = actor.lgCode;
   const householdRows: Array<{ lg_code: string; household_no: string }> = [];
@@ -193,8 +269,10 @@ export function rowsOf(
   for (const h of households) {
     householdRows.push({ lg_code: lg, household_no: h.householdNo });
     const ids = h.changes.map(() => changeId++);
+    const personsOf = h.changes.map((): string[] => []);
+    for (const s of h.snapshots) personsOf[s.change]?.push(s.record.personNo);
     h.changes.forEach((c, i) => {
-      const persons = h.snapshots.filter((s) => s.change === i).map((s) => s.record.personNo);
+      const persons = personsOf[i] as string[];
       changes.push({
         change_id: ids[i] as number,
         lg_code: lg,
@@ -211,11 +289,21 @@ export function rowsOf(
         payload: JSON.stringify({ generatedBy: 'populate', householdNo: h.householdNo, personNos: persons }),
       });
     });
-    const lastSeq = new Map<string, number>();
+    const last = new Map<string, { seq: number; kana: string; record: ResidentRecord; json: string }>();
+    // A person's 個人番号 is the same in each snapshot: one blind index per person (the ciphertext differs,
+    // bound to the snapshot's row).
+    const indexOf = new Map<string, Buffer>();
     for (const s of h.snapshots) {
       const r = s.record;
-      const { kanaSort: _kanaSort, ...search } = searchColumnsOf(r);
-      const enc = myNumberColumns(keys, r.personNo, s.historySeq, r.myNumber);
+      const { kanaSort, ...search } = searchColumnsOf(r, normalize);
+      const myNumberIndex =
+        r.myNumber === undefined ? null : (indexOf.get(r.myNumber) ?? keys.blindIndex(r.myNumber));
+      if (r.myNumber !== undefined && myNumberIndex) indexOf.set(r.myNumber, myNumberIndex);
+      const myNumberEnc =
+        r.myNumber === undefined
+          ? null
+          : keys.encrypt(snapshotMyNumberBinding(r.personNo, s.historySeq), r.myNumber);
+      const json = JSON.stringify(storedRecord(r));
       history.push({
         lg_code: lg,
         person_no: r.personNo,
@@ -229,19 +317,21 @@ export function rowsOf(
         address_norm: search.addressNorm,
         birth_sort: search.birthSort,
         sex: search.sex,
-        my_number_index: enc.myNumberIndex,
-        my_number_enc: enc.myNumberEnc,
+        my_number_index: myNumberIndex,
+        my_number_enc: myNumberEnc,
         resident_code: search.residentCode,
         residence_card_no: search.residenceCardNo,
-        record: JSON.stringify(storedRecord(r)),
+        record: json,
       });
-      lastSeq.set(r.personNo, s.historySeq);
+      last.set(r.personNo, { seq: s.historySeq, kana: kanaSort, record: r, json });
     }
     for (const r of h.members) {
+      const latest = last.get(r.personNo);
+      if (!latest) throw new Error(`generated member ${r.personNo} has no snapshot`);
       residents.push({
         lg_code: lg,
         person_no: r.personNo,
-        history_seq: lastSeq.get(r.personNo) as number,
+        history_seq: latest.seq,
         kind: r.kind,
         status: r.status,
         household_no: r.householdNo,
@@ -249,8 +339,8 @@ export function rowsOf(
         relationship: r.relationship,
         removed_on: r.removal?.effectiveDate ?? null,
         planned_move_out: null,
-        kana_sort: searchColumnsOf(r).kanaSort,
-        record: JSON.stringify(storedRecord(r)),
+        kana_sort: latest.record === r ? latest.kana : searchColumnsOf(r, normalize).kanaSort,
+        record: latest.record === r ? latest.json : JSON.stringify(storedRecord(r)),
       });
     }
   }

@@ -1,0 +1,299 @@
+/**
+ * PostgreSQL side of the synthetic-population loader: rows go in with `COPY … FROM STDIN` (text format)
+ * instead of INSERTs.
+ *
+ * Two ways:
+ * - **bulk**, when the register is empty (no household, change or snapshot of any municipality): the
+ *   secondary indexes and foreign keys of the four tables are dropped, one COPY per table streams the whole
+ *   load on its own connection (the four run side by side, so PostgreSQL parses while Node generates), then
+ *   the indexes are rebuilt and the foreign keys added back — which validates every reference in one pass.
+ *   Whatever happens, the dropped indexes and keys are restored before the function returns or throws.
+ * - **batched**, when the register already holds data: per batch of households one transaction with four
+ *   COPYs on one connection, under the existing indexes and keys (the counter keeps working meanwhile).
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { PopulationRows } from './population.loader.js';
+
+/** The tables a load writes, in dependency order, and their COPY column lists. */
+export const COPY_TABLES = {
+  household: ['lg_code', 'household_no'],
+  change: [
+    'change_id',
+    'lg_code',
+    'change_type',
+    'change_kind',
+    'reason',
+    'effective_date',
+    'processed_on',
+    'notified_on',
+    'staff_id',
+    'terminal_id',
+    'notes',
+    'payload',
+  ],
+  resident_history: [
+    'lg_code',
+    'person_no',
+    'history_seq',
+    'change_id',
+    'status',
+    'household_no',
+    'name_norm',
+    'kana_norm',
+    'other_names_norm',
+    'address_norm',
+    'birth_sort',
+    'sex',
+    'my_number_index',
+    'my_number_enc',
+    'resident_code',
+    'residence_card_no',
+    'record',
+  ],
+  resident: [
+    'lg_code',
+    'person_no',
+    'history_seq',
+    'kind',
+    'status',
+    'household_no',
+    'household_order',
+    'relationship',
+    'removed_on',
+    'planned_move_out',
+    'kana_sort',
+    'record',
+  ],
+} as const;
+export type CopyTable = keyof typeof COPY_TABLES;
+const TABLES = Object.keys(COPY_TABLES) as CopyTable[];
+const ROW_KEY: Record<CopyTable, keyof PopulationRows> = {
+  household: 'households',
+  change: 'changes',
+  resident_history: 'history',
+  resident: 'residents',
+};
+
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+/** One value in COPY text format: \N for null, bytea as \\x…, backslash and control characters escaped. */
+function copyValue(v: string | number | Buffer | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (Buffer.isBuffer(v)) return `\\\\x${v.toString('hex')}`;
+  const s = typeof v === 'number' ? String(v) : v;
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+/** The COPY text of a table's rows of one batch. */
+export function copyText(table: CopyTable, rows: PopulationRows): string {
+  const columns = COPY_TABLES[table];
+  let out = '';
+  for (const row of rows[ROW_KEY[table]] as ReadonlyArray<
+    Record<string, string | number | Buffer | null | undefined>
+  >) {
+    out += columns.map((c) => copyValue(row[c])).join('\t') + '\n';
+  }
+  return out;
+}
+
+/** Bytes a bulk COPY stream may hold before the loader waits for PostgreSQL to catch up. */
+const BUFFERED = 32 * 1024 * 1024;
+
+const copyStatement = (table: CopyTable) =>
+  `COPY ${table} (${COPY_TABLES[table].join(', ')}) FROM STDIN WITH (FORMAT text)`;
+
+/** Where the loader puts each batch's rows. */
+export interface RowSink {
+  write(rows: PopulationRows): Promise<void>;
+  /** Completes the load (and, in bulk mode, rebuilds indexes and keys). */
+  finish(onPhase?: (phase: string) => void): Promise<void>;
+  /** Abandons the load after an error: nothing more is written; bulk mode restores indexes and keys. */
+  abort(): Promise<void>;
+}
+
+/** True when no municipality has any household, change or snapshot yet (bulk mode is allowed). */
+export async function registerIsEmpty(client: pg.Client): Promise<boolean> {
+  const result = await client.query<{ empty: boolean }>(
+    `SELECT NOT (EXISTS (SELECT 1 FROM household) OR EXISTS (SELECT 1 FROM change)
+              OR EXISTS (SELECT 1 FROM resident_history) OR EXISTS (SELECT 1 FROM resident)) AS empty`,
+  );
+  return result.rows[0]?.empty === true;
+}
+
+/** Per batch: one transaction, four COPYs, on one connection; indexes and keys stay in place. */
+export async function batchedCopySink(connect: () => Promise<pg.Client>): Promise<RowSink> {
+  const client = await connect();
+  return {
+    async write(rows) {
+      await client.query('BEGIN');
+      try {
+        for (const table of TABLES) {
+          const text = copyText(table, rows);
+          if (text) await pipeline(Readable.from([text]), client.query(copyFrom(copyStatement(table))));
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    },
+    async finish() {
+      await client.end();
+    },
+    async abort() {
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+interface DroppedDefinitions {
+  /** `ALTER TABLE … ADD CONSTRAINT …` statements of the foreign keys dropped. */
+  foreignKeys: string[];
+  /** `CREATE INDEX …` statements of the secondary indexes dropped. */
+  indexes: string[];
+}
+
+/** Drops the secondary indexes and foreign keys of the load's tables; returns how to recreate them. */
+async function dropIndexesAndKeys(client: pg.Client): Promise<DroppedDefinitions> {
+  const tables = TABLES.map((t) => `'${t}'::regclass`).join(', ');
+  await client.query('BEGIN');
+  try {
+    const keys = await client.query<{ tbl: string; name: string; def: string }>(
+      `SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def
+         FROM pg_constraint WHERE contype = 'f' AND conrelid IN (${tables}) ORDER BY conrelid, conname`,
+    );
+    const indexes = await client.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid IN (${tables}) AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+        ORDER BY c.relname`,
+    );
+    for (const k of keys.rows) await client.query(`ALTER TABLE ${k.tbl} DROP CONSTRAINT "${k.name}"`);
+    for (const i of indexes.rows) await client.query(`DROP INDEX "${i.name}"`);
+    await client.query('COMMIT');
+    return {
+      foreignKeys: keys.rows.map((k) => `ALTER TABLE ${k.tbl} ADD CONSTRAINT "${k.name}" ${k.def}`),
+      indexes: indexes.rows.map((i) => i.def),
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Runs statements on `clients` in parallel, each client taking the next statement when free. */
+async function runSpread(clients: pg.Client[], statements: readonly string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next < statements.length) {
+        const statement = statements[next++] as string;
+        await client.query(statement);
+      }
+    }),
+  );
+}
+
+/** Recreates what `dropIndexesAndKeys` dropped: indexes two at a time, then the keys (validated). */
+async function restoreIndexesAndKeys(clients: pg.Client[], dropped: DroppedDefinitions): Promise<void> {
+  for (const c of clients) {
+    await c.query(`SET maintenance_work_mem = '1GB'`);
+    await c.query('SET max_parallel_maintenance_workers = 0');
+  }
+  // Largest last: the trigram indexes of resident_history take longest; start them first.
+  const indexes = [...dropped.indexes].sort((a, b) => Number(b.includes('gin')) - Number(a.includes('gin')));
+  await runSpread(clients, indexes);
+  await runSpread(clients.slice(0, 1), dropped.foreignKeys);
+}
+
+/**
+ * Bulk mode (empty register only): drop indexes and keys, one COPY stream per table for the whole load,
+ * rebuild at the end.
+ */
+export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<RowSink> {
+  const admin = await connect();
+  let dropped: DroppedDefinitions | undefined;
+  const clients: pg.Client[] = [];
+  const streams = new Map<CopyTable, Writable>();
+  const done: Array<Promise<unknown>> = [];
+  const restore = async () => {
+    if (!dropped) return;
+    const helper = await connect();
+    try {
+      await restoreIndexesAndKeys([admin, helper], dropped);
+      dropped = undefined;
+    } finally {
+      await helper.end();
+    }
+  };
+  try {
+    if (!(await registerIsEmpty(admin))) throw new Error('bulk load needs an empty register');
+    dropped = await dropIndexesAndKeys(admin);
+    for (const table of TABLES) {
+      const client = await connect();
+      // Errors surface through the stream (write/finish); after an abort the ended connection reports its
+      // own end, which is expected.
+      client.on('error', () => undefined);
+      clients.push(client);
+      const stream = client.query(copyFrom(copyStatement(table)));
+      streams.set(table, stream);
+      const finished = once(stream, 'finish');
+      finished.catch(() => undefined); // awaited by finish(); an aborted load never awaits it
+      done.push(finished);
+      // An error before the end is raised by the next write or by finish(); keep it from crashing Node.
+      stream.on('error', () => undefined);
+    }
+  } catch (error) {
+    for (const c of clients) await c.end().catch(() => undefined);
+    await restore().finally(() => admin.end());
+    throw error;
+  }
+  const endAll = async () => {
+    for (const c of clients) await c.end().catch(() => undefined);
+  };
+  return {
+    async write(rows) {
+      for (const table of TABLES) {
+        const stream = streams.get(table) as Writable;
+        if (stream.errored) throw stream.errored;
+        const text = copyText(table, rows);
+        // Let up to BUFFERED bytes queue per table, so Node generates the next batch while PostgreSQL parses.
+        if (text && !stream.write(text) && stream.writableLength > BUFFERED) {
+          await Promise.race([
+            once(stream, 'drain'),
+            once(stream, 'error').then(([e]) => {
+              throw e;
+            }),
+          ]);
+        }
+      }
+    },
+    async finish(onPhase) {
+      try {
+        for (const stream of streams.values()) stream.end();
+        await Promise.all(done);
+        onPhase?.('indexes');
+        await restore();
+        onPhase?.('analyze');
+        await admin.query(`ANALYZE ${TABLES.join(', ')}`);
+      } finally {
+        await endAll();
+        await restore().finally(() => admin.end());
+      }
+    },
+    async abort() {
+      // Ending the connections mid-COPY aborts each COPY: none of its rows is committed.
+      await endAll();
+      await restore().finally(() => admin.end());
+    },
+  };
+}
