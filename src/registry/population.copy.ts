@@ -110,6 +110,22 @@ const BUFFERED = 32 * 1024 * 1024;
 const copyStatement = (table: CopyTable) =>
   `COPY ${table} (${COPY_TABLES[table].join(', ')}) FROM STDIN WITH (FORMAT text)`;
 
+/** Resolves when the stream has written its buffer out; rejects if it fails first. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      stream.off('drain', onDrain);
+      reject(error);
+    };
+    const onDrain = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+  });
+}
+
 /** Where the loader puts each batch's rows. */
 export interface RowSink {
   write(rows: PopulationRows): Promise<void>;
@@ -267,14 +283,7 @@ export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<R
         if (stream.errored) throw stream.errored;
         const text = copyText(table, rows);
         // Let up to BUFFERED bytes queue per table, so Node generates the next batch while PostgreSQL parses.
-        if (text && !stream.write(text) && stream.writableLength > BUFFERED) {
-          await Promise.race([
-            once(stream, 'drain'),
-            once(stream, 'error').then(([e]) => {
-              throw e;
-            }),
-          ]);
-        }
+        if (text && !stream.write(text) && stream.writableLength > BUFFERED) await drained(stream);
       }
     },
     async finish(onPhase) {
