@@ -16,7 +16,12 @@ import {
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { migrateDown, migrateToLatest, openDatabase, type DatabaseHandle } from './db/index.js';
 import { locationsFor, registerBackupCommands, startDailyBackup } from './lifecycle/index.js';
-import { ChangeService, countResidents, ensureMunicipality } from './registry/index.js';
+import {
+  ChangeService,
+  countResidents,
+  ensureMunicipality,
+  registerStatisticsCommands,
+} from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
 import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
@@ -211,6 +216,7 @@ export async function main(argv: string[]): Promise<void> {
   registerBackupCommands(program, { loadConfig: () => loadConfig(), openDatabase });
   registerLifecycleCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
+  registerStatisticsCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }
