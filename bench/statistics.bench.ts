@@ -77,7 +77,8 @@ try {
     try {
       await client.query(`SET jit = off; SET work_mem = '256MB'`);
       for (const [name, q] of [
-        ['stock', stockQuery(values.lg, period.asOf)],
+        ['stock: persons', stockQuery(values.lg, period.asOf, 'persons')],
+        ['stock: households', stockQuery(values.lg, period.asOf, 'households')],
         ['flows', flowQuery(values.lg, period.from, period.to, FLOW_REASONS)],
       ] as const) {
         const compiled = q.compile(handle.db);

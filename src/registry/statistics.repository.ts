@@ -53,8 +53,29 @@ export async function tuneForAggregates(trx: Trx): Promise<void> {
 }
 
 /** The stock statement (exported so the benchmark can EXPLAIN it). */
-export function stockQuery(lgCode: string, asOf: string): RawBuilder<StockRow> {
+export function stockQuery(
+  lgCode: string,
+  asOf: string,
+  part: 'persons' | 'households',
+): RawBuilder<StockRow> {
   const day = dayNumber(asOf);
+  // Two statements rather than one with GROUPING SETS: each then streams over the index (households in
+  // household order) instead of hashing both groupings at once, which measured three times slower.
+  const persons = sql`
+    SELECT 'p' AS t, kind, sex, (${day}::int - replace(birth, '-', '')::int) / 10000 AS age, area,
+           NULL::boolean AS has_japanese, NULL::boolean AS has_foreign, count(*) AS n
+    FROM stock
+    GROUP BY kind, sex, 4, area`;
+  const households = sql`
+    SELECT 'h' AS t, NULL AS kind, NULL AS sex, NULL::int AS age, area, has_japanese, has_foreign, count(*) AS n
+    FROM (
+      SELECT min(area) AS area,
+             bool_or(kind = 'japanese') AS has_japanese,
+             bool_or(kind = 'foreign') AS has_foreign
+      FROM stock
+      GROUP BY household_no
+    ) hh
+    GROUP BY area, has_japanese, has_foreign`;
   return sql<StockRow>`
     WITH later AS (
       SELECT DISTINCT h.person_no
@@ -101,26 +122,8 @@ export function stockQuery(lgCode: string, asOf: string): RawBuilder<StockRow> {
       FROM past p
       WHERE p.status = 'current'
         AND coalesce(p.record->'plannedMoveOut'->>'plannedDate' > ${asOf}, true)
-    ),
-    -- One pass, two groupings: persons by kind, sex, age and area; households by number.
-    g AS (
-      SELECT GROUPING(household_no) AS by_person,
-             kind, sex, (${day}::int - replace(birth, '-', '')::int) / 10000 AS age, area,
-             min(area) AS household_area,
-             bool_or(kind = 'japanese') AS has_japanese,
-             bool_or(kind = 'foreign') AS has_foreign,
-             count(*) AS n
-      FROM stock
-      GROUP BY GROUPING SETS ((household_no), (kind, sex, 4, area))
     )
-    SELECT CASE WHEN by_person = 1 THEN 'p' ELSE 'h' END AS t,
-           kind, sex, age,
-           CASE WHEN by_person = 1 THEN area ELSE household_area END AS area,
-           CASE WHEN by_person = 1 THEN NULL ELSE has_japanese END AS has_japanese,
-           CASE WHEN by_person = 1 THEN NULL ELSE has_foreign END AS has_foreign,
-           sum(CASE WHEN by_person = 1 THEN n ELSE 1 END) AS n
-    FROM g
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    ${part === 'persons' ? persons : households}
   `;
 }
 
@@ -130,7 +133,10 @@ export async function stockAsOf(
   lgCode: string,
   asOf: string,
 ): Promise<{ population: PopulationCell[]; households: HouseholdCell[] }> {
-  const { rows } = await stockQuery(lgCode, asOf).execute(db);
+  const rows = [
+    ...(await stockQuery(lgCode, asOf, 'persons').execute(db)).rows,
+    ...(await stockQuery(lgCode, asOf, 'households').execute(db)).rows,
+  ];
   const population: PopulationCell[] = [];
   const households: HouseholdCell[] = [];
   for (const r of rows) {
