@@ -1,6 +1,7 @@
 /**
- * The aggregates behind the annual statistics: two set-based statements, each returning a few thousand
- * grouped rows at most, never a person. Nothing here decrypts or reads the 個人番号 columns.
+ * The aggregates behind the annual statistics: three set-based statements (persons, households, flows),
+ * each returning a few thousand grouped rows at most, never a person. Nothing here decrypts or reads the
+ * 個人番号 columns.
  *
  * Stock as of a day D (the register as it stood at the end of D):
  * - "later": the persons with a valid change (neither cancelled nor a cancellation) whose effective date
@@ -8,11 +9,13 @@
  *   changes. Usually a small share of the register.
  * - Everyone else is counted from the current-record index (resident_all: live and archived), whose
  *   content equals their latest valid snapshot (a cancellation restores the snapshot before the change it
- *   cancels), which was in force on D.
+ *   cancels), which was in force on D — an index-only scan of the covering index of migration 0013.
  * - The persons in "later" are reconstructed from their history (resident_history_all): the snapshot in
  *   force on D is the highest 履歴番号 whose change is valid and whose effective date — and that of every
  *   valid change before it — is on or before D (a snapshot cannot take effect before the ones it builds on).
  * - A person counts when that snapshot is current and any planned move-out (転出予定) is after D.
+ * The cost of the reconstruction grows with the number of persons changed after D: cheap for January 1
+ * run early in the year, close to a walk of the whole history for a day decades back.
  *
  * Flows over [from, to]: persons touched by valid changes with an effective date in the period, by reason:
  * an entry counts the person it entered (履歴番号 1), a removal the persons it removed, a 転居 the persons
