@@ -15,7 +15,7 @@ import type { Db } from './db/index.js';
 import { configureHttp, registerSecurityHeaders } from './http.js';
 import type { Keyring } from './keys/index.js';
 import { protectionRoutes } from './protection/index.js';
-import { ChangeService, ResidentService, registryRoutes } from './registry/index.js';
+import { ChangeService, ResidentService, StatisticsService, registryRoutes } from './registry/index.js';
 import { systemClock, type Clock } from './shared/index.js';
 import { actorOf, authPlugin, authRoutes, staffRoutes, terminalRoutes } from './staff/index.js';
 
@@ -98,7 +98,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(authRoutes, { db, config, clock, keyring });
       await api.register(staffRoutes, { db, config, clock, keyring });
       await api.register(terminalRoutes, { db, config, clock, keyring });
-      await api.register(registryRoutes, { changes, residents, actorOf });
+      await api.register(registryRoutes, {
+        changes,
+        residents,
+        statistics: new StatisticsService(db, audit),
+        actorOf,
+      });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });
       await api.register(protectionRoutes, { db, clock, config, actorOf, keyring });
       await api.register(certificateRoutes, { db, clock, config, actorOf, keyring });

@@ -22,6 +22,7 @@ import {
   countResidents,
   ensureMunicipality,
   registerPopulationCommands,
+  registerStatisticsCommands,
 } from './registry/index.js';
 import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
@@ -218,6 +219,7 @@ export async function main(argv: string[]): Promise<void> {
   registerLifecycleCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerPopulationCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
+  registerStatisticsCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

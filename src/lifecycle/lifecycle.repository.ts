@@ -94,13 +94,13 @@ export async function recordRun(
     .execute();
 }
 
-/** Column names of a table of the current schema, in order (read from the catalog). */
+/** Column names of a table of the current schema, in order (read from the catalog); generated columns left out. */
 export async function tableColumns(db: Executor, table: string): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     SELECT a.attname AS name
     FROM pg_attribute a
     WHERE a.attrelid = (quote_ident(current_schema()) || '.' || quote_ident(${table}))::regclass
-      AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
     ORDER BY a.attnum`.execute(db);
   return rows.map((r) => r.name);
 }

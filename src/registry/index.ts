@@ -11,6 +11,18 @@ export {
   type SubjectHistoryEntry,
 } from './record-source.js';
 export { REASONS } from './change.js';
+export { StatisticsService, annualStatistics } from './statistics.service.js';
+export { registerStatisticsCommands } from './statistics.cli.js';
+export {
+  StatisticsQuery,
+  formatStatistics,
+  type AnnualStatistics,
+  type AreaFigures,
+  type FlowFigures,
+  type HouseholdCounts,
+  type KindCounts,
+  type SexKindCounts,
+} from './statistics.js';
 export { issuesToError } from './parse.js';
 export {
   generatePopulation,

@@ -25,10 +25,13 @@ import {
 import type { Actor } from '../shared/index.js';
 import type { ChangeOperation, ChangeService } from './change.service.js';
 import { InquiryOptions, SearchCriteria, type ResidentService } from './resident.service.js';
+import { StatisticsQuery } from './statistics.js';
+import type { StatisticsService } from './statistics.service.js';
 
 export interface RegistryRouteOptions {
   changes: ChangeService;
   residents: ResidentService;
+  statistics: StatisticsService;
   /** Who is acting for this request (the signed-in staff member); throws when nobody is. */
   actorOf: (request: FastifyRequest) => Actor;
 }
@@ -82,7 +85,7 @@ const CHANGE_ROUTES = [
 ] as const satisfies ReadonlyArray<readonly [string, z.ZodType, string, ChangeOperation]>;
 
 export const registryRoutes: FastifyPluginAsyncZod<RegistryRouteOptions> = async (app, opts) => {
-  const { changes, residents, actorOf } = opts;
+  const { changes, residents, statistics, actorOf } = opts;
 
   for (const [path, schema, summary, operation] of CHANGE_ROUTES) {
     app.post(
@@ -189,6 +192,19 @@ export const registryRoutes: FastifyPluginAsyncZod<RegistryRouteOptions> = async
       },
     },
     async (request) => residents.household(actorOf(request), request.params.householdNo, request.query),
+  );
+
+  app.get(
+    '/statistics',
+    {
+      config: { permission: 'batch' },
+      schema: {
+        tags: ['バッチ'],
+        summary: '住民基本台帳関係年報の集計（基準日の人口・世帯、期間中の異動）',
+        querystring: StatisticsQuery,
+      },
+    },
+    async (request) => statistics.annualStatistics(actorOf(request), request.query),
   );
 
   app.post(
