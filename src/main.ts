@@ -21,6 +21,7 @@ import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
 import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
 import { registerLifecycleCommands, startLifecycleTimers } from './lifecycle/index.js';
+import { registerLinkageCommands } from './linkage/index.js';
 
 const DEMO_MUNICIPALITY_NAME = '架空市';
 /** How often rules that need time to pass (searches not followed by any transaction) are evaluated. */
@@ -211,6 +212,7 @@ export async function main(argv: string[]): Promise<void> {
   registerBackupCommands(program, { loadConfig: () => loadConfig(), openDatabase });
   registerLifecycleCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
+  registerLinkageCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

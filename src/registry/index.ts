@@ -21,3 +21,4 @@ export {
 } from './population.js';
 export { loadPopulation, type LoadPopulationOptions, type LoadSummary } from './population.loader.js';
 export type { AuditSettings } from './access.js';
+export { readRegisterPage, type RegisterPageOptions } from './full-set.source.js';
