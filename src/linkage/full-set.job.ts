@@ -24,6 +24,7 @@ import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
+import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import type { Keyring } from '../keys/index.js';
 import { findProtectedPersons, suppressionsByPerson } from '../protection/index.js';
@@ -169,6 +170,9 @@ export async function exportFullSet(options: ExportFullSetOptions): Promise<Full
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
       .execute(async (trx) => {
+        // Pages must be walked in index order: with stale statistics (after a bulk load, without
+        // autovacuum) the planner may otherwise sort the whole rest of the register for every page.
+        await sql`SET LOCAL enable_sort = off`.execute(trx);
         await write(
           fullSetLine({
             type: 'header',
