@@ -36,8 +36,9 @@ import { FULL_SET_FORMAT, fullSetLine, toFullSetPerson } from './full-set.js';
 /** Persons per page: one query for the records, one for suppressions, one for support measures. */
 export const DEFAULT_PAGE_SIZE = 500;
 /**
- * Default pace of the CLI (persons per second). Measured on the 2-core benchmark machine (BENCHMARKS.md):
- * an unpaced export takes most of a core in Node and a good part of one in PostgreSQL.
+ * Default pace of the CLI (persons per second): a cap, so that on a quiet machine the export cannot take
+ * whole cores from the counter (Node spends about 50 µs of CPU per person: parse, JSON, gzip). At this
+ * rate 4 million residents take about 14 minutes. Measured figures: bench/export.bench.ts.
  */
 export const DEFAULT_MAX_ROWS_PER_SECOND = 5_000;
 
