@@ -41,6 +41,8 @@ const { values } = parseArgs({
     lg: { type: 'string', default: '999016' },
     'kek-file': { type: 'string', default: path.join(os.tmpdir(), 'jumin-export-bench.kek') },
     'reset-keys': { type: 'boolean', default: false },
+    /** name: name + birth date (trigram, heavy); person: by 宛名番号 (index lookup, light). */
+    'probe-kind': { type: 'string', default: 'name' },
   },
 });
 const url = process.env['DATABASE_URL'];
@@ -74,13 +76,19 @@ async function probe(): Promise<void> {
     }
     if (m === 'stop') stop = true;
   });
+  const { rows } = await sql<{ person_no: string }>`
+    SELECT person_no FROM resident WHERE lg_code = ${values.lg} ORDER BY person_no`.execute(handle.db);
   let i = 0;
   const worker = async () => {
     while (!stop) {
       i += 1;
       const birthDate = `${1940 + (i % 60)}-0${1 + (i % 9)}-1${i % 10}`;
+      const criteria =
+        values['probe-kind'] === 'person'
+          ? { personNo: rows[(i * 7919) % rows.length]!.person_no }
+          : { name: NAMES[i % NAMES.length], birthDate, pageSize: 20 };
       const t = performance.now();
-      await service.search(actor, { name: NAMES[i % NAMES.length], birthDate, pageSize: 20 });
+      await service.search(actor, criteria);
       latencies.push(performance.now() - t);
     }
   };
@@ -104,27 +112,60 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** CPU seconds so far of each PostgreSQL backend serving this database (by pid), from /proc. */
+function backendCpu(database: string): Map<number, number> {
+  const ticks = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmd.startsWith('postgres: ') || !cmd.includes(` ${database} `)) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks;
+}
+
+function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, t] of after) sum += t - (before.get(pid) ?? 0);
+  return sum;
+}
+
 async function main(): Promise<void> {
   if (values['reset-keys']) {
     const h = openPostgres(url!, { max: 1 });
     await sql`DELETE FROM data_key WHERE lg_code = ${values.lg}`.execute(h.db);
     await h.close();
   }
-  const child = fork(fileURLToPath(import.meta.url), ['--probe-only'], {
-    execArgv: process.execArgv,
-    env: process.env,
-  });
-  const next = () => new Promise<unknown>((resolve) => child.once('message', resolve));
+  const probeSeconds = Number(values['probe-seconds']);
+  // --probe-seconds 0: no probe; the export alone (its database backends' CPU is then measurable).
+  const child =
+    probeSeconds > 0
+      ? fork(fileURLToPath(import.meta.url), ['--probe-only'], {
+          execArgv: process.execArgv,
+          env: process.env,
+        })
+      : undefined;
+  const next = () => new Promise<unknown>((resolve) => child?.once('message', resolve) ?? resolve('-'));
   await next();
   const report = async () => {
     const r = next();
-    child.send('report');
+    child?.send('report');
     return r;
   };
-  const probeSeconds = Number(values['probe-seconds']);
-  await report(); // warm-up discarded
-  await new Promise((r) => setTimeout(r, probeSeconds * 1000));
-  console.log(`idle counter (search name+birth date, 4 connections): ${JSON.stringify(await report())}`);
+  if (child) {
+    await report(); // warm-up discarded
+    await new Promise((r) => setTimeout(r, probeSeconds * 1000));
+    console.log(
+      `idle counter (search by ${values['probe-kind']}, 4 connections): ${JSON.stringify(await report())}`,
+    );
+  }
+  const database = decodeURIComponent(new URL(url!).pathname.slice(1));
 
   const handle = openPostgres(url!, { max: 2 });
   const keyring = new Keyring(handle.db, LocalKeyProvider.ephemeral());
@@ -136,6 +177,7 @@ async function main(): Promise<void> {
       if (nice > 0) os.setPriority(nice);
       const cpu0 = process.cpuUsage();
       const m0 = machineCpu();
+      const b0 = backendCpu(database);
       await report();
       const t = performance.now();
       const result = await exportFullSetToFile(path.join(dir, 'full-set.ndjson.gz'), {
@@ -150,17 +192,20 @@ async function main(): Promise<void> {
       const during = await report();
       const cpu = process.cpuUsage(cpu0);
       const m1 = machineCpu();
+      const pgCpu = cpuSince(b0, backendCpu(database));
       const nodeCpu = (cpu.user + cpu.system) / 1e6;
       console.log(
         `export rate=${rate || 'unpaced'} nice=${nice}: ${result.persons} persons in ${seconds.toFixed(1)} s = ` +
           `${Math.round(result.persons / seconds)} persons/s, ${(result.bytes / 1e6).toFixed(1)} MB, ` +
           `export process CPU ${nodeCpu.toFixed(1)} s (${Math.round((100 * nodeCpu) / seconds)}% of a core), ` +
-          `machine busy ${Math.round((100 * (m1.busy - m0.busy)) / (m1.total - m0.total))}%; ` +
-          `counter during: ${JSON.stringify(during)}`,
+          `machine busy ${Math.round((100 * (m1.busy - m0.busy)) / (m1.total - m0.total))}%` +
+          (child
+            ? `; counter during: ${JSON.stringify(during)}`
+            : `, database backend CPU ${pgCpu.toFixed(1)} s, load average ${os.loadavg()[0]!.toFixed(1)}`),
       );
     }
   } finally {
-    child.send('stop');
+    child?.send('stop');
     await fsp.rm(dir, { recursive: true, force: true });
     await handle.close();
   }
