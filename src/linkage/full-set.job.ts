@@ -8,6 +8,10 @@
  * never blocked. The price on PostgreSQL is that vacuum cannot remove rows newer than the snapshot until
  * the export ends, which is why the export is paced rather than left idle in its transaction.
  *
+ * On the embedded database (PGlite: one connection, for the quick start and tests) the snapshot holds
+ * that connection for the whole export, so every other request waits until it ends: export from
+ * PostgreSQL in production.
+ *
  * Memory: pages by keyset (宛名番号 > last, LIMIT pageSize) inside the snapshot; one page of records at a
  * time, and writes wait for the output's back-pressure (gzip → `out`).
  *

@@ -362,6 +362,12 @@ describe('exportFullSet', () => {
       ).rejects.toThrow('stopped');
       expect(await fsp.readdir(dir)).toEqual([]);
       expect((await lastLogEntry()).outcome).toBe('failed');
+      await expect(
+        exportFullSetToFile(file, { ...options, actor: staffWith(['inquiry']) }),
+      ).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      expect(await fsp.readdir(dir)).toEqual([]);
 
       const done = await exportFullSetToFile(file, options);
       expect((await fsp.readdir(dir)).sort()).toEqual(['full-set.ndjson.gz', 'full-set.ndjson.gz.sha256']);

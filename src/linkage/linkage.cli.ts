@@ -15,7 +15,6 @@
  * context, its reader in `restore`). Write it to storage the receiver alone can read, or encrypt it in
  * transit; the 0600 mode keeps other local users out.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +57,8 @@ export async function exportFullSetToFile(
 ): Promise<FullSetFileResult> {
   const partial = `${file}${PARTIAL_SUFFIX}`;
   await fsp.rm(partial, { force: true });
-  const out = fs.createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  // Opened before the export starts, so a failure always finds (and removes) the file.
+  const out = (await fsp.open(partial, 'wx', 0o600)).createWriteStream();
   try {
     const result = await exportFullSet({ ...options, out });
     const handle = await fsp.open(partial, 'r');
@@ -74,7 +74,11 @@ export async function exportFullSetToFile(
     await fsp.rename(tempChecksum, checksumFile);
     return { ...result, file, checksumFile };
   } catch (e) {
+    // Closed before removing: the stream may still hold the file (its error was the export's error).
+    out.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     out.destroy();
+    if (!out.closed) await closed;
     await fsp.rm(partial, { force: true });
     throw e;
   }
