@@ -28,6 +28,7 @@ import { seedDemoData } from './registry/demo-data.js';
 import { systemActor, systemClock } from './shared/index.js';
 import { registerStaffCommands, seedDemoStaff } from './staff/index.js';
 import { registerLifecycleCommands, startLifecycleTimers } from './lifecycle/index.js';
+import { registerLinkageCommands } from './linkage/index.js';
 
 const DEMO_MUNICIPALITY_NAME = '架空市';
 /** How often rules that need time to pass (searches not followed by any transaction) are evaluated. */
@@ -220,6 +221,7 @@ export async function main(argv: string[]): Promise<void> {
   registerKeyCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerPopulationCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
   registerStatisticsCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
+  registerLinkageCommands(program, { loadConfig: () => loadConfig(), openDatabase, migrateToLatest });
 
   await program.parseAsync(argv);
 }

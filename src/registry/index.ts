@@ -39,3 +39,4 @@ export {
 } from './population.loader.js';
 export { populate, registerPopulationCommands } from './population.cli.js';
 export type { AuditSettings } from './access.js';
+export { readRegisterPage, type RegisterPageOptions } from './full-set.source.js';
