@@ -80,7 +80,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     'cert-runs': { type: 'string', default: '100' },
     duration: { type: 'string', default: '15' },
-    connections: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '4' },
     background: { type: 'string', default: 'copy' },
     'realistic-monitoring': { type: 'boolean', default: false },
     batch: { type: 'string', default: '500' },
@@ -679,7 +679,7 @@ try {
     fig(`HTTP search under ${values.background}`, loadSearch, {
       target: 'p95 ≤ 2× idle',
       met: ratioS <= 2,
-      notes: `ratio ${ratioS.toFixed(2)}; background ${report ? `${report.passes} passes, ${Math.round(report.bytes / 1e6)} MB` : 'failed'}`,
+      notes: `ratio ${ratioS.toFixed(2)}; background ${report ? `${report.passes} full passes, ${Math.round(report.bytes / 1e6)} MB read` : 'failed'}`,
     });
     fig(`HTTP inquiry under ${values.background}`, loadInquiry, {
       notes: `ratio ${ratioI.toFixed(2)}`,

@@ -34,18 +34,19 @@ export interface BackgroundReport {
 
 export type BackgroundLoad = (ctx: BackgroundContext) => Promise<BackgroundReport>;
 
-/** Repeats one pass until aborted (a pass in flight finishes or is cut off by the abort). */
+/**
+ * Repeats one pass until aborted. A pass adds what it moves to `progress` as it goes, so a pass cut off by
+ * the abort still counts.
+ */
 async function loop(
   ctx: BackgroundContext,
-  pass: () => Promise<{ rows: number; bytes: number }>,
+  pass: (progress: BackgroundReport) => Promise<void>,
 ): Promise<BackgroundReport> {
   const report: BackgroundReport = { passes: 0, rows: 0, bytes: 0 };
   while (!ctx.signal.aborted) {
     try {
-      const r = await pass();
+      await pass(report);
       report.passes += 1;
-      report.rows += r.rows;
-      report.bytes += r.bytes;
     } catch (e) {
       if (ctx.signal.aborted) break;
       throw e;
@@ -62,9 +63,7 @@ const copyStream: BackgroundLoad = async (ctx) => {
   const client = new pg.Client({ connectionString: ctx.url });
   await client.connect();
   try {
-    return await loop(ctx, async () => {
-      let bytes = 0;
-      let rows = 0;
+    return await loop(ctx, async (progress) => {
       const stream = client.query(
         copyTo(`COPY (SELECT r.person_no, r.status, r.record, h.history_seq, h.record AS snapshot
                   FROM resident r JOIN resident_history h USING (lg_code, person_no)
@@ -72,8 +71,8 @@ const copyStream: BackgroundLoad = async (ctx) => {
       );
       const sink = new Writable({
         write(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          for (const b of chunk) if (b === 10) rows += 1;
+          progress.bytes += chunk.length;
+          for (const b of chunk) if (b === 10) progress.rows += 1;
           done();
         },
       });
@@ -84,7 +83,6 @@ const copyStream: BackgroundLoad = async (ctx) => {
       } finally {
         ctx.signal.removeEventListener('abort', cancel);
       }
-      return { rows, bytes };
     });
   } finally {
     await client.end().catch(() => {});
@@ -95,10 +93,11 @@ const copyStream: BackgroundLoad = async (ctx) => {
 const backup: BackgroundLoad = async (ctx) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-bench-bg-'));
   try {
-    return await loop(ctx, async () => {
+    return await loop(ctx, async (progress) => {
       const made = await createBackup(ctx.handle, dir, { keys: ctx.keys, clock: systemClock });
       fs.rmSync(made.file, { force: true });
-      return { rows: made.rows, bytes: made.bytes };
+      progress.rows += made.rows;
+      progress.bytes += made.bytes;
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
