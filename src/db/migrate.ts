@@ -14,6 +14,7 @@ import * as m0008 from './migrations/0008_keys.js';
 import * as m0009 from './migrations/0009_transient.js';
 import * as m0010 from './migrations/0010_archive.js';
 import * as m0011 from './migrations/0011_terminal.js';
+import * as m0012 from './migrations/0012_search_indexes.js';
 import * as m0013 from './migrations/0013_statistics.js';
 
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0009_transient': m0009,
   '0010_archive': m0010,
   '0011_terminal': m0011,
+  '0012_search_indexes': m0012,
   '0013_statistics': m0013,
 };
 

@@ -733,4 +733,22 @@ describe('refusals leave nothing written', () => {
       'ALREADY_REGISTERED',
     );
   });
+
+  it('treats a 住民票コード as taken only while a current record holds it', async () => {
+    const first = person();
+    const moved = await changes.moveIn(actor, moveInOf([first]));
+    const replacement = person().residentCode!;
+    await changes.correct(actor, {
+      effectiveDate: '2026-11-26',
+      personNo: moved.persons[0]!.personNo,
+      kind: 'exOfficioCorrection',
+      patch: { residentCode: replacement },
+    });
+    // The new code is held by the current record; the old one only by an earlier snapshot, so it is free.
+    await expectRefusal(
+      () => changes.moveIn(actor, moveInOf([{ ...person(), residentCode: replacement }])),
+      'ALREADY_REGISTERED',
+    );
+    await changes.moveIn(actor, moveInOf([{ ...person(), residentCode: first.residentCode }]));
+  });
 });

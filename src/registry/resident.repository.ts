@@ -193,20 +193,27 @@ export async function findCurrentHolder(
   numbers: { myNumberIndex?: Buffer | undefined; residentCode?: string | undefined },
   exceptPersonNo?: string,
 ): Promise<string | undefined> {
-  const conditions: Array<ReturnType<typeof sql<boolean>>> = [];
-  if (numbers.myNumberIndex) {
-    // Through the blind index's own index: the snapshots holding the number, then whether one is current.
-    conditions.push(sql<boolean>`(person_no, history_seq) IN (SELECT h.person_no, h.history_seq
-      FROM resident_history h WHERE h.lg_code = ${lgCode} AND h.my_number_index = ${numbers.myNumberIndex})`);
-  }
-  if (numbers.residentCode) conditions.push(sql<boolean>`record->>'residentCode' = ${numbers.residentCode}`);
-  if (conditions.length === 0) return undefined;
+  const { myNumberIndex, residentCode } = numbers;
+  if (!myNumberIndex && !residentCode) return undefined;
+  // Through the indexes of the history's number columns: the snapshots holding either number, then whether
+  // one of them is a current record. (Matching resident.record->>'residentCode' instead read every current
+  // record: a sequential scan of the register for each person entered.)
+  const held = sql.join(
+    [
+      ...(myNumberIndex ? [sql`h.my_number_index = ${myNumberIndex}`] : []),
+      ...(residentCode ? [sql`h.resident_code = ${residentCode}`] : []),
+    ],
+    sql` OR `,
+  );
   let q = db
     .selectFrom('resident')
     .select('person_no')
     .where('lg_code', '=', lgCode)
     .where('status', '=', 'current')
-    .where((eb) => eb.or(conditions));
+    .where(
+      sql<boolean>`(person_no, history_seq) IN (SELECT h.person_no, h.history_seq FROM resident_history h
+        WHERE h.lg_code = ${lgCode} AND (${held}))`,
+    );
   if (exceptPersonNo) q = q.where('person_no', '<>', exceptPersonNo);
   const row = await q.executeTakeFirst();
   return row?.person_no;
@@ -540,8 +547,16 @@ export async function searchResidents(
     const code = f.addressCode;
     q = everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));
   }
-  if (f.birthFrom) q = everHad((h) => h.where('h.birth_sort', '>=', f.birthFrom!));
-  if (f.birthTo) q = everHad((h) => h.where('h.birth_sort', '<=', f.birthTo!));
+  if (f.birthFrom || f.birthTo) {
+    // One snapshot within both bounds: a range scan of resident_history_birth (two separate criteria each
+    // matched half the register and left the planner hashing every current record).
+    q = everHad((h) => {
+      let b = h;
+      if (f.birthFrom) b = b.where('h.birth_sort', '>=', f.birthFrom);
+      if (f.birthTo) b = b.where('h.birth_sort', '<=', f.birthTo);
+      return b;
+    });
+  }
   if (f.myNumberIndex) q = everHad((h) => h.where('h.my_number_index', '=', f.myNumberIndex!));
   if (f.residentCode) q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!));
   if (f.residenceCardNo) q = everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));

@@ -320,21 +320,8 @@ export class ResidentService {
           (await suppressionsByPerson(trx, actor.lgCode, [person], now, today)).get(personNo) ?? [];
         const reveal = new Set(options.reveal);
         const lock = await repo.findLock(trx, actor.lgCode, personNo, now);
-        await logAccess(trx, this.audit, actor, {
-          function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
-          purpose,
-          outcome: 'success',
-          targetPersons: [personNo],
-          myNumberAccessed: reveal.has('myNumber') && record.myNumber !== undefined,
-          details: {
-            ...(options.reveal.length > 0 ? { revealed: options.reveal } : {}),
-            ...(confirmedSuppressions.length > 0
-              ? { confirmedSuppressions: confirmedSuppressions.map((h) => h.suppressionId) }
-              : {}),
-          },
-          facts: await factsAbout(trx, actor, [record], today),
-        });
-        return {
+        const facts = await factsAbout(trx, actor, [record], today);
+        const inquiry: Inquiry = {
           personNo,
           removed: isRemoved(record.status),
           statusLabel: STATUS_LABEL[record.status],
@@ -365,6 +352,23 @@ export class ResidentService {
             record: maskRecord(recordOf(keys, h), reveal),
           })),
         };
+        // The log entry last: appending holds the municipality's chain-head lock until commit, so the
+        // history is decrypted and masked before it; the data leaves the service only after the commit.
+        await logAccess(trx, this.audit, actor, {
+          function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
+          purpose,
+          outcome: 'success',
+          targetPersons: [personNo],
+          myNumberAccessed: reveal.has('myNumber') && record.myNumber !== undefined,
+          details: {
+            ...(options.reveal.length > 0 ? { revealed: options.reveal } : {}),
+            ...(confirmedSuppressions.length > 0
+              ? { confirmedSuppressions: confirmedSuppressions.map((h) => h.suppressionId) }
+              : {}),
+          },
+          facts,
+        });
+        return inquiry;
       },
       personNoRaw,
     );
@@ -438,15 +442,6 @@ export class ResidentService {
         offset: (c.page - 1) * c.pageSize,
       });
       const records = rows.map((r) => ResidentRecord.parse(r.record));
-      await logAccess(trx, this.audit, actor, {
-        function: 'search',
-        outcome: 'success',
-        targetPersons: records.map((r) => r.personNo),
-        myNumberAccessed: c.myNumber !== undefined,
-        criteria: protectCriteria(c, SENSITIVE_CRITERIA, this.audit.criteriaKey),
-        details: { total },
-        facts: await factsAbout(trx, actor, records, this.audit.clock.today()),
-      });
       const suppressions = await suppressionsByPerson(
         trx,
         actor.lgCode,
@@ -454,12 +449,25 @@ export class ResidentService {
         this.audit.clock.now(),
         this.audit.clock.today(),
       );
-      return {
+      const result = {
         total,
         page: c.page,
         pageSize: c.pageSize,
         hits: records.map((r) => hitOf(r, suppressions.get(r.personNo) ?? [])),
       };
+      const facts = await factsAbout(trx, actor, records, this.audit.clock.today());
+      // The log entry last: appending holds the municipality's chain-head lock until commit, so every
+      // read and computation happens before it (see access-log.service.ts).
+      await logAccess(trx, this.audit, actor, {
+        function: 'search',
+        outcome: 'success',
+        targetPersons: records.map((r) => r.personNo),
+        myNumberAccessed: c.myNumber !== undefined,
+        criteria: protectCriteria(c, SENSITIVE_CRITERIA, this.audit.criteriaKey),
+        details: { total },
+        facts,
+      });
+      return result;
     });
   }
 
