@@ -47,6 +47,7 @@ import {
   DEFAULT_POPULATION_RESIDENTS,
   DEFAULT_POPULATION_SEED,
   ResidentService,
+  annualStatistics,
   loadPopulation,
   type AuditSettings,
 } from '../src/registry/index.js';
@@ -81,9 +82,9 @@ const { values } = parseArgs({
     'cert-runs': { type: 'string', default: '100' },
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '4' },
-    background: { type: 'string', default: 'copy' },
+    background: { type: 'string', default: 'export' },
     'realistic-monitoring': { type: 'boolean', default: false },
-    batch: { type: 'string', default: '500' },
+    batch: { type: 'string', default: '2000' },
   },
 });
 
@@ -149,11 +150,13 @@ interface HookContext {
 }
 
 /**
- * HOOK (annual statistics, src/registry/statistics*): set this to a call of the 住民基本台帳関係年報 over
- * the whole population (e.g. `(ctx) => new StatisticsService(...).annual(ctx.actor, {...})`). Timed once;
- * target ≤ 30 s. Left undefined, the step reports "not available".
+ * The 住民基本台帳関係年報 over the whole population: the stock on January 1 of the population's year
+ * (generated events run to 2026-04-01, so the day before them is rebuilt from the history) and the flows of
+ * the year before. Timed once; target ≤ 30 s.
  */
-const annualStatistics: ((ctx: HookContext) => Promise<unknown>) | undefined = undefined;
+const STATISTICS_AS_OF = '2026-01-01';
+const annualStatisticsOf = (ctx: HookContext) =>
+  annualStatistics(ctx.handle.db, ctx.audit, ctx.actor, { asOf: STATISTICS_AS_OF });
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -258,6 +261,7 @@ try {
     let lastReport = start;
     const summary = await loadPopulation({
       db: handle.db,
+      connect: handle.connect,
       keyring,
       audit,
       actor: loader,
@@ -578,29 +582,20 @@ try {
 
   // ── 2e. annual statistics (HOOK) ───────────────────────────────────────────────────────────────────────
   if (wants('statistics')) {
-    const hook = annualStatistics as ((ctx: HookContext) => Promise<unknown>) | undefined;
-    if (hook) {
-      log('annual statistics');
-      const start = performance.now();
-      await hook({ handle, config, keyring, audit, actor: actorFor(0) });
-      const seconds = (performance.now() - start) / 1000;
-      figures.push({
-        step: 'statistics',
-        name: 'annual statistics',
-        value: `${seconds.toFixed(1)} s`,
-        target: '≤ 30 s',
-        met: seconds <= 30,
-      });
-      results['statistics'] = { seconds };
-    } else {
-      figures.push({
-        step: 'statistics',
-        name: 'annual statistics',
-        value: 'not available',
-        target: '≤ 30 s',
-        notes: 'HOOK annualStatistics in bench/run.ts',
-      });
-    }
+    log(`annual statistics (as of ${STATISTICS_AS_OF}, flows of the year before)`);
+    const start = performance.now();
+    const stats = await annualStatisticsOf({ handle, config, keyring, audit, actor: actorFor(0) });
+    const seconds = (performance.now() - start) / 1000;
+    log(`  ${seconds.toFixed(1)} s`);
+    figures.push({
+      step: 'statistics',
+      name: 'annual statistics',
+      value: `${seconds.toFixed(1)} s`,
+      target: '≤ 30 s',
+      met: seconds <= 30,
+      notes: `as of ${STATISTICS_AS_OF}`,
+    });
+    results['statistics'] = { seconds, asOf: STATISTICS_AS_OF, totals: JSON.stringify(stats).length };
   }
 
   // ── 2f. purge dry run ──────────────────────────────────────────────────────────────────────────────────
@@ -654,6 +649,7 @@ try {
       handle,
       keys: keyring.provider,
       lgCode: LG,
+      env: benchEnv,
     });
     await new Promise((r) => setTimeout(r, 2000));
     const loadSearch = await run(`search under ${values.background}`, searchPaths);

@@ -1,10 +1,12 @@
 /**
  * Background loads the HTTP step runs search and inquiry under ("search p95 under bulk export ≤ 2× idle").
  *
- * HOOK (bulk full-set export): the real export of src/linkage/ is not there yet. Plug it in by adding an
- * entry to BACKGROUND_LOADS (e.g. `export: (ctx) => loop(ctx, () => runFullSetExport(...))`) and run the
- * suite with `--background export`. A load runs until its signal aborts and reports what it moved.
+ * `export` (the default) is the real bulk export as an operator runs it: `jumin export full-set` in its own
+ * process (which lowers its own CPU priority, `--nice` 10) with its default pace, again and again. `copy` and
+ * `backup` are heavier reads kept for comparison. A load runs until its signal aborts and reports what it
+ * moved.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +25,8 @@ export interface BackgroundContext {
   handle: DatabaseHandle;
   keys: KeyProvider;
   lgCode: string;
+  /** The environment of the benchmark's services (database, key files), for a load run as a process. */
+  env: Record<string, string>;
   signal: AbortSignal;
 }
 
@@ -104,10 +108,48 @@ const backup: BackgroundLoad = async (ctx) => {
   }
 };
 
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** `jumin export full-set --out <tmp>` as a child process, repeated; its file size counted, then deleted. */
+const fullSetExport: BackgroundLoad = async (ctx) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jumin-bench-export-'));
+  const out = path.join(dir, 'full-set.ndjson.gz');
+  try {
+    return await loop(ctx, async (progress) => {
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'bin/jumin.js'), 'export', 'full-set', '--out', out],
+        {
+          env: { ...process.env, ...ctx.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const stop = () => child.kill('SIGTERM');
+      ctx.signal.addEventListener('abort', stop, { once: true });
+      try {
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        if (ctx.signal.aborted) throw new Error('aborted');
+        if (code !== 0) throw new Error(`export exited with ${code}: ${output.slice(-500)}`);
+        progress.rows += Number(/(\d+) 名（うち除票/.exec(output)?.[1] ?? 0);
+        progress.bytes += fs.statSync(out).size;
+      } finally {
+        ctx.signal.removeEventListener('abort', stop);
+        fs.rmSync(out, { force: true });
+        fs.rmSync(`${out}.sha256`, { force: true });
+      }
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+};
+
 export const BACKGROUND_LOADS: Record<string, BackgroundLoad> = {
+  export: fullSetExport,
   copy: copyStream,
   backup,
-  // export: (ctx) => …   ← HOOK: the bulk full-set export of src/linkage/ (issue 7), when it exists.
 };
 
 /** Starts a load; `stop()` aborts it and waits for its report. */
