@@ -3,16 +3,17 @@
  * cost, and what it does to the counter (search latency measured by a separate probe process while the
  * export runs).
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jumin npm run bench:populate -- --residents 200000 --keep
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jumin_bench_pop npx tsx bench/export.bench.ts \
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jumin_pop npx jumin populate --residents 200000
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jumin_pop npm run bench:export -- \
  *     --runs 0:0,0:10,5000:10 --probe-seconds 20
  *
  * Each run is `maxRowsPerSecond:nice` (0 = unpaced; nice applies to this process while exporting). The
  * probe is a child process (as the server is) searching by name and birth date on 4 connections; its
  * p50/p95 idle come first, then during each run. The export is written to a temporary file (deleted).
- * The probe's searches need the municipality's data keys; a population kept by bench:populate has them
- * wrapped by a KEK that died with that run. `--reset-keys` deletes them once (the 個人番号 ciphertexts
- * were unreadable already) and the probe makes new ones under `--kek-file` (created if absent).
+ * The probe's searches need the municipality's data keys, wrapped by the KEK the population was loaded
+ * with (`--kek-file`; `jumin populate` used JUMIN_MASTER_KEY_FILE). For a population whose KEK is lost,
+ * `--reset-keys` deletes the data keys once (the 個人番号 ciphertexts are unreadable already) and the probe
+ * makes new ones under `--kek-file` (created if absent).
  * Not part of `npm test`.
  */
 import { fork } from 'node:child_process';

@@ -2,10 +2,10 @@
  * Times the annual statistics (住民基本台帳関係年報) over a population already loaded on PostgreSQL, and
  * optionally prints the plans of its two statements with EXPLAIN (ANALYZE, BUFFERS).
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jumin_bench_pop npm run bench:statistics -- \
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/jumin_pop npm run bench:statistics -- \
  *     --as-of 2026-01-01 [--runs 3] [--explain] [--lg 999016]
  *
- * Load the population first (npm run bench:populate -- --residents N --keep). Migrates the database to
+ * Load the population first (`npx jumin populate --residents N` with the same DATABASE_URL). Migrates the database to
  * the latest migration (the statistics index, 0013). Not part of `npm test`.
  */
 import { randomBytes } from 'node:crypto';

@@ -131,14 +131,17 @@ const fullSetExport: BackgroundLoad = async (ctx) => {
       ctx.signal.addEventListener('abort', stop, { once: true });
       try {
         const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-        if (ctx.signal.aborted) throw new Error('aborted');
+        if (ctx.signal.aborted) {
+          // Cut off mid-pass (a paced pass over millions takes minutes): count what it had written.
+          progress.bytes += fs.existsSync(`${out}.partial`) ? fs.statSync(`${out}.partial`).size : 0;
+          throw new Error('aborted');
+        }
         if (code !== 0) throw new Error(`export exited with ${code}: ${output.slice(-500)}`);
         progress.rows += Number(/(\d+) 名（うち除票/.exec(output)?.[1] ?? 0);
         progress.bytes += fs.statSync(out).size;
       } finally {
         ctx.signal.removeEventListener('abort', stop);
-        fs.rmSync(out, { force: true });
-        fs.rmSync(`${out}.sha256`, { force: true });
+        for (const f of [out, `${out}.partial`, `${out}.sha256`]) fs.rmSync(f, { force: true });
       }
     });
   } finally {

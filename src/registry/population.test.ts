@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { testKeyring } from '../keys/testing.js';
 import {
+  normalizeForSearch,
   parseHouseholdNo,
   parseMyNumber,
   parsePersonNo,
@@ -13,6 +14,7 @@ import {
 } from '../shared/index.js';
 import { generatePopulation, type PopulationOptions } from './population.js';
 import { loadPopulation } from './population.loader.js';
+import { searchResidents } from './resident.repository.js';
 import { ResidentRecord } from './resident.js';
 import { FULL_VIEW, TEST_LG_CODE, actor, moveInOf, person, registryServices, testClock } from './testing.js';
 
@@ -162,6 +164,25 @@ describe('loadPopulation', () => {
     const inquiry = await residents.inquire(actor, first.personNo, FULL_VIEW);
     expect(JSON.stringify(inquiry)).toContain(first.myNumber);
     expect(JSON.stringify(inquiry)).toContain(first.address.text);
+
+    // A name alone that matches more snapshots than allowed is refused as too broad, unless narrowed.
+    const family = normalizeForSearch(first.reading.family);
+    const broad = { nameNorm: family, status: 'all' as const, limit: 20, offset: 0, maxTextMatches: 1 };
+    expect(await searchResidents(handle.db, TEST_LG_CODE, broad)).toEqual({
+      total: 0,
+      rows: [],
+      tooMany: true,
+    });
+    const within = await searchResidents(handle.db, TEST_LG_CODE, { ...broad, maxTextMatches: 100_000 });
+    expect(within.tooMany).toBeUndefined();
+    expect(within.rows.map((r) => r.person_no)).toContain(first.personNo);
+    const birth = first.birthDate.kind === 'exact' ? first.birthDate.date : '';
+    const narrowed = await searchResidents(handle.db, TEST_LG_CODE, {
+      ...broad,
+      birthFrom: birth,
+      birthTo: birth,
+    });
+    expect(narrowed.rows.map((r) => r.person_no)).toContain(first.personNo);
 
     // A move-in afterwards gets a fresh 宛名番号, after the generated ones.
     const result = await changes.moveIn(actor, moveInOf([person()]));

@@ -2,7 +2,7 @@
  * Queries of the register. Rows stay in this module: the services map them to domain types.
  * Functions that must run inside a transaction take it as their first parameter.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 
 export type Trx = Transaction<Database>;
@@ -503,13 +503,40 @@ export interface SearchFilter {
   residenceCardNo?: string | undefined;
   /** 'current' (on the register), 'removed' (除票 only) or 'all'. */
   status: 'current' | 'removed' | 'all';
+  /** Overrides MAX_TEXT_MATCHES (tests). */
+  maxTextMatches?: number;
   limit: number;
   offset: number;
 }
 
+const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 function likeContains(s: string): string {
-  return `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${likeEscaped(s)}%`;
 }
+function likePrefix(s: string): string {
+  return `${likeEscaped(s)}%`;
+}
+
+/** Snapshots a name or address alone may match before a search is refused as too broad. */
+export const MAX_TEXT_MATCHES = 3000;
+
+/**
+ * A name in any snapshot. One or two characters match the start of a name (前方一致): the trigram indexes
+ * cannot narrow a string that short found anywhere, and at millions of persons a two-kana middle match hits
+ * a large share of the register (seconds per search). Three or more match anywhere.
+ */
+function nameCondition(nameNorm: string) {
+  const p = [...nameNorm].length < 3 ? likePrefix(nameNorm) : likeContains(nameNorm);
+  return (eb: ExpressionBuilder<HistoryScope, 'h'>) =>
+    eb.or([eb('h.name_norm', 'like', p), eb('h.kana_norm', 'like', p), eb('h.other_names_norm', 'like', p)]);
+}
+
+function addressCondition(addressNorm: string) {
+  const p = likeContains(addressNorm);
+  return (eb: ExpressionBuilder<HistoryScope, 'h'>) => eb('h.address_norm', 'like', p);
+}
+
+type HistoryScope = Database & { h: Database['resident_history_all'] };
 
 /**
  * Search candidates. A criterion matches if the person ever had the value (any snapshot): past names,
@@ -519,7 +546,7 @@ export async function searchResidents(
   db: Executor,
   lgCode: string,
   f: SearchFilter,
-): Promise<{ total: number; rows: Array<ResidentRow & { kana_sort: string }> }> {
+): Promise<{ total: number; rows: Array<ResidentRow & { kana_sort: string }>; tooMany?: true }> {
   // Live and archived 除票 alike: one search covers both stores (views of migration 0010).
   let q = db.selectFrom('resident_all as r').where('r.lg_code', '=', lgCode);
   const everHad = (build: (h: ReturnType<typeof historyOf>) => ReturnType<typeof historyOf>) =>
@@ -527,22 +554,8 @@ export async function searchResidents(
   const historyOf = () =>
     db.selectFrom('resident_history_all as h').select('h.person_no').where('h.lg_code', '=', lgCode);
 
-  if (f.nameNorm) {
-    const p = likeContains(f.nameNorm);
-    q = everHad((h) =>
-      h.where((eb) =>
-        eb.or([
-          eb('h.name_norm', 'like', p),
-          eb('h.kana_norm', 'like', p),
-          eb('h.other_names_norm', 'like', p),
-        ]),
-      ),
-    );
-  }
-  if (f.addressNorm) {
-    const p = likeContains(f.addressNorm);
-    q = everHad((h) => h.where('h.address_norm', 'like', p));
-  }
+  if (f.nameNorm) q = everHad((h) => h.where(nameCondition(f.nameNorm!)));
+  if (f.addressNorm) q = everHad((h) => h.where(addressCondition(f.addressNorm!)));
   if (f.addressCode) {
     const code = f.addressCode;
     q = everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));
@@ -565,6 +578,36 @@ export async function searchResidents(
   if (f.sex) q = q.where(sql<string>`r.record->>'sex'`, '=', f.sex);
   if (f.status === 'current') q = q.where('r.status', '=', 'current');
   if (f.status === 'removed') q = q.where('r.status', '<>', 'current');
+
+  // A name or an address alone that matches very many snapshots (a common surname in a city of millions)
+  // is refused as too broad before the exact count and the kana ordering of every match are paid for.
+  const narrowed =
+    f.birthFrom ??
+    f.birthTo ??
+    f.myNumberIndex ??
+    f.residentCode ??
+    f.residenceCardNo ??
+    f.personNo ??
+    f.householdNo;
+  const text = f.nameNorm
+    ? nameCondition(f.nameNorm)
+    : f.addressNorm
+      ? addressCondition(f.addressNorm)
+      : undefined;
+  const most = f.maxTextMatches ?? MAX_TEXT_MATCHES;
+  if (text && !narrowed) {
+    const probe = await db
+      .selectFrom(
+        historyOf()
+          .where(text)
+          .select(sql`1`.as('one'))
+          .limit(most + 1)
+          .as('m'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    if (Number(probe.n) > most) return { total: 0, rows: [], tooMany: true };
+  }
 
   const totalRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q

@@ -120,10 +120,13 @@ describe('search', () => {
       'ﾀｶﾊｼ',
       'カハシ',
       'たかはし　けんた',
-      '橋健',
+      '橋健太',
     ]) {
       expect(await found({ name }), name).toContain(no(takahashi));
     }
+    // One or two characters match the start of a name only.
+    expect(await found({ name: '橋健' })).not.toContain(no(takahashi));
+    expect(await found({ name: 'たか' })).toContain(no(takahashi));
     expect(await found({ name: 'smith' })).toEqual([no(smith)]);
     expect(await found({ name: 'ＳＭＩＴＨ　ＪＯＨＮ' })).toEqual([no(smith)]);
   });

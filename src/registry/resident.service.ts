@@ -144,6 +144,8 @@ export interface SearchResult {
   page: number;
   pageSize: number;
   hits: SearchHit[];
+  /** A name or address alone matched too many records to list (more than MAX_TEXT_MATCHES snapshots). */
+  tooMany?: true;
 }
 
 export interface MoveOutCertificateData {
@@ -425,7 +427,7 @@ export class ResidentService {
       const birth = c.birthDate ? birthRange(c.birthDate) : undefined;
       const nameNorm = c.name ? normalizeForSearch(c.name) : undefined;
       const addressNorm = c.address ? normalizeForSearch(c.address) : undefined;
-      const { total, rows } = await repo.searchResidents(trx, actor.lgCode, {
+      const { total, rows, tooMany } = await repo.searchResidents(trx, actor.lgCode, {
         nameNorm: nameNorm || undefined,
         addressNorm: addressNorm || undefined,
         addressCode: c.addressCode,
@@ -454,6 +456,7 @@ export class ResidentService {
         page: c.page,
         pageSize: c.pageSize,
         hits: records.map((r) => hitOf(r, suppressions.get(r.personNo) ?? [])),
+        ...(tooMany ? { tooMany } : {}),
       };
       const facts = await factsAbout(trx, actor, records, this.audit.clock.today());
       // The log entry last: appending holds the municipality's chain-head lock until commit, so every
@@ -464,7 +467,7 @@ export class ResidentService {
         targetPersons: records.map((r) => r.personNo),
         myNumberAccessed: c.myNumber !== undefined,
         criteria: protectCriteria(c, SENSITIVE_CRITERIA, this.audit.criteriaKey),
-        details: { total },
+        details: tooMany ? { total, tooMany } : { total },
         facts,
       });
       return result;

@@ -181,9 +181,13 @@ export function Search({ session, state, onState, onOpen }: Props) {
       {result && (
         <section aria-labelledby="results-title">
           <h2 id="results-title">
-            検索結果 <span role="status">{result.total}件</span>
+            検索結果 <span role="status">{result.tooMany ? '多数' : `${result.total}件`}</span>
           </h2>
-          {result.hits.length === 0 ? (
+          {result.tooMany ? (
+            <p role="alert">
+              該当する方が多すぎるため一覧にできません。生年月日・住所・名などの条件を加えて検索してください。
+            </p>
+          ) : result.hits.length === 0 ? (
             <p>該当する方はいません。条件を変えて検索してください。</p>
           ) : (
             <table className="results">

@@ -32,6 +32,8 @@ export interface SearchResult {
   page: number;
   pageSize: number;
   hits: SearchHit[];
+  /** The name or address alone matched too many persons to list. */
+  tooMany?: true;
 }
 
 export type MaskableItem = 'myNumber' | 'residentCode' | 'honseki' | 'residenceStatus';
