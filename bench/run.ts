@@ -351,7 +351,14 @@ try {
       if (q.current.myNumber) myNumbers.push(q.current.myNumber);
     }
     const kinds: Array<[string, Array<Parameters<ResidentService['search']>[1]>]> = [
-      ['kana name prefix', persons.map((p) => ({ name: p.record.reading.family }))],
+      // A surname alone: with 90 surnames in the generator every one is common (about 1 % of the city),
+      // so at 1M and more these are answered "too many, add a criterion" (MAX_TEXT_MATCHES).
+      ['kana family name alone', persons.map((p) => ({ name: p.record.reading.family }))],
+      // What a clerk types to find one person: the family reading and the start of the given one.
+      [
+        'kana name prefix',
+        persons.map((p) => ({ name: `${p.record.reading.family}${p.record.reading.given.slice(0, 1)}` })),
+      ],
       [
         'name + birth date',
         withBirth.map((p) => ({
@@ -367,20 +374,24 @@ try {
       // A few untimed calls first (plans cached, pages warm).
       for (const c of criteria.slice(0, 5)) await residentService.search(actorFor(0), { ...c, pageSize: 20 });
       let hits = 0;
+      let tooMany = 0;
       let i = 0;
       const times = await timeEach(criteria, async (c) => {
         const r = await residentService.search(actorFor(i++), { ...c, pageSize: 20 });
         hits += r.total;
+        if (r.tooMany) tooMany += 1;
       });
       const l = latencyOf(times);
+      const listed = criteria.length - tooMany;
       latencyFigure(
         'search',
         `search: ${name}`,
         l,
         50,
-        `mean total ${(hits / Math.max(1, criteria.length)).toFixed(0)}`,
+        `mean total ${(hits / Math.max(1, listed)).toFixed(0)}` +
+          (tooMany > 0 ? `; ${tooMany} of ${criteria.length} refused as too broad` : ''),
       );
-      searchResults[name] = { ...l, meanTotal: hits / Math.max(1, criteria.length) };
+      searchResults[name] = { ...l, meanTotal: hits / Math.max(1, listed), tooMany };
     }
     results['search'] = searchResults;
   }

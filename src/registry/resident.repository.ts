@@ -554,8 +554,45 @@ export async function searchResidents(
   const historyOf = () =>
     db.selectFrom('resident_history_all as h').select('h.person_no').where('h.lg_code', '=', lgCode);
 
-  if (f.nameNorm) q = everHad((h) => h.where(nameCondition(f.nameNorm!)));
-  if (f.addressNorm) q = everHad((h) => h.where(addressCondition(f.addressNorm!)));
+  // A name or an address is searched first on its own, for at most `most` snapshots (one trigram index
+  // scan). Within that, the persons found are the candidates and the rest of the search is a handful of
+  // primary-key look-ups. Beyond it, a name or address alone (a common surname in a city of millions) is
+  // refused as too broad before an exact count and the kana order of every match are paid for; with another
+  // criterion (birth date, a number) the planner combines the criteria itself.
+  const narrowed =
+    f.birthFrom ??
+    f.birthTo ??
+    f.myNumberIndex ??
+    f.residentCode ??
+    f.residenceCardNo ??
+    f.personNo ??
+    f.householdNo;
+  const text = f.nameNorm
+    ? nameCondition(f.nameNorm)
+    : f.addressNorm
+      ? addressCondition(f.addressNorm)
+      : undefined;
+  const most = f.maxTextMatches ?? MAX_TEXT_MATCHES;
+  let textDone = false;
+  if (text) {
+    const matches = await historyOf()
+      .where(text)
+      .limit(most + 1)
+      .execute();
+    if (matches.length <= most) {
+      const candidates = [...new Set(matches.map((m) => m.person_no))];
+      if (candidates.length === 0) return { total: 0, rows: [] };
+      q = q.where('r.person_no', 'in', candidates);
+      textDone = true;
+    } else if (!narrowed) {
+      return { total: 0, rows: [], tooMany: true };
+    }
+  }
+
+  // The criterion probed above is done; the other text criterion (name and address both given) is not.
+  if (f.nameNorm && !textDone) q = everHad((h) => h.where(nameCondition(f.nameNorm!)));
+  if (f.addressNorm && !(textDone && !f.nameNorm))
+    q = everHad((h) => h.where(addressCondition(f.addressNorm!)));
   if (f.addressCode) {
     const code = f.addressCode;
     q = everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));
@@ -578,36 +615,6 @@ export async function searchResidents(
   if (f.sex) q = q.where(sql<string>`r.record->>'sex'`, '=', f.sex);
   if (f.status === 'current') q = q.where('r.status', '=', 'current');
   if (f.status === 'removed') q = q.where('r.status', '<>', 'current');
-
-  // A name or an address alone that matches very many snapshots (a common surname in a city of millions)
-  // is refused as too broad before the exact count and the kana ordering of every match are paid for.
-  const narrowed =
-    f.birthFrom ??
-    f.birthTo ??
-    f.myNumberIndex ??
-    f.residentCode ??
-    f.residenceCardNo ??
-    f.personNo ??
-    f.householdNo;
-  const text = f.nameNorm
-    ? nameCondition(f.nameNorm)
-    : f.addressNorm
-      ? addressCondition(f.addressNorm)
-      : undefined;
-  const most = f.maxTextMatches ?? MAX_TEXT_MATCHES;
-  if (text && !narrowed) {
-    const probe = await db
-      .selectFrom(
-        historyOf()
-          .where(text)
-          .select(sql`1`.as('one'))
-          .limit(most + 1)
-          .as('m'),
-      )
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    if (Number(probe.n) > most) return { total: 0, rows: [], tooMany: true };
-  }
 
   const totalRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q
