@@ -225,7 +225,7 @@ async function restoreIndexesAndKeys(clients: pg.Client[], dropped: DroppedDefin
     await c.query(`SET maintenance_work_mem = '1GB'`);
     await c.query('SET max_parallel_maintenance_workers = 0');
   }
-  // Largest last: the trigram indexes of resident_history take longest; start them first.
+  // Longest first: the trigram indexes of resident_history take longest to build.
   const indexes = [...dropped.indexes].sort((a, b) => Number(b.includes('gin')) - Number(a.includes('gin')));
   await runSpread(clients, indexes);
   await runSpread(clients.slice(0, 1), dropped.foreignKeys);

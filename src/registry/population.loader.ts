@@ -79,15 +79,11 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
   const keys = await o.keyring.forMunicipality(lg);
   if (o.municipalityName) await ensureMunicipality(o.db, lg, o.municipalityName);
 
-  let sink: RowSink;
-  let method: LoadSummary['method'];
+  let method: LoadSummary['method'] = 'insert';
   if (o.connect) {
     const probe = await o.connect();
     const empty = await registerIsEmpty(probe).finally(() => probe.end());
     method = empty ? 'bulkCopy' : 'copy';
-    // Numbers are reserved before bulk mode drops the indexes: the counters live in their own table.
-  } else {
-    method = 'insert';
   }
 
   const reserved = await o.db.transaction().execute(async (trx) => {
@@ -116,11 +112,12 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     return { person, household, firstChange: Number(seq.rows[0]?.first) };
   });
 
-  if (o.connect) {
-    sink = method === 'bulkCopy' ? await bulkCopySink(o.connect) : await batchedCopySink(o.connect);
-  } else {
-    sink = insertSink(o.db);
-  }
+  // The numbers are reserved (above) before bulk mode drops the indexes of the tables the rows go to.
+  const sink: RowSink = !o.connect
+    ? insertSink(o.db)
+    : method === 'bulkCopy'
+      ? await bulkCopySink(o.connect)
+      : await batchedCopySink(o.connect);
 
   const options: PopulationOptions = {
     seed: o.seed,
