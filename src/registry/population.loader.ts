@@ -20,7 +20,7 @@ import { searchColumnsOf } from './change.service.js';
 import { snapshotMyNumberBinding, storedRecord } from './my-number.js';
 import { batchedCopySink, bulkCopySink, registerIsEmpty, type RowSink } from './population.copy.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
-import { ensureMunicipality } from './resident.repository.js';
+import { ensureMunicipality, type ChangeRow } from './resident.repository.js';
 import type { ResidentRecord } from './resident.js';
 
 const CHANGE_TYPE: Partial<Record<Reason, string>> = {
@@ -246,20 +246,10 @@ export function rowsOf(
 ) {
   const lg = actor.lgCode;
   const householdRows: Array<{ lg_code: string; household_no: string }> = [];
-  const changes: Array<{
-    change_id: number;
-    lg_code: string;
-    change_type: string;
-    change_kind: string;
-    reason: string;
-    effective_date: string;
-    processed_on: string;
-    notified_on: string | null;
-    staff_id: string;
-    terminal_id: string;
-    notes: string | null;
-    payload: string;
-  }> = [];
+  // A change row as the repository reads it, with its municipality and the payload as JSON text to insert.
+  const changes: Array<
+    Omit<ChangeRow, 'cancels_change_id' | 'payload' | 'created_at'> & { lg_code: string; payload: string }
+  > = [];
   const history = [];
   const residents = [];
   let changeId = firstChangeId;
