@@ -9,6 +9,21 @@ const ERAS = [
   { name: '明治', start: '1868-01-25' },
 ] as const;
 
+const JAPAN_DAY = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Tokyo',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/**
+ * Today in Japan as YYYY-MM-DD — the register's calendar day, the one the server uses (shared/clock.ts),
+ * whatever time zone the terminal is set to.
+ */
+export function todayIso(): string {
+  return JAPAN_DAY.format(new Date());
+}
+
 /** '2024-04-01' → '令和6年4月1日（2024年）'. */
 export function formatDate(date: string | undefined): string {
   if (!date) return '';

@@ -1,7 +1,8 @@
 /** Today's issuances (交付記録), each with 誤交付の廃棄 (void with a reason). */
 import { useCallback, useEffect, useId, useState } from 'react';
 import { call, messageOf, query } from '../api.js';
-import { REQUESTER_LABEL, TYPE_LABEL, todayIso, type CertificateType, type RequesterType } from './labels.js';
+import { todayIso } from '../format.js';
+import { REQUESTER_LABEL, TYPE_LABEL, type CertificateType, type RequesterType } from './labels.js';
 
 export interface IssuanceView {
   issuanceId: number;

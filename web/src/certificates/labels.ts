@@ -47,10 +47,3 @@ export const REQUESTER_LABEL: Readonly<Record<RequesterType, string>> = {
   government: '国・地方公共団体（公用）',
   thirdParty: '第三者',
 };
-
-/** Today in the terminal's calendar, as YYYY-MM-DD. */
-export function todayIso(): string {
-  const d = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}

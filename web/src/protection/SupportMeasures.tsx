@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { call, messageOf } from '../api.js';
 import { formatDate } from '../format.js';
-import { Field, todayIso } from './fields.js';
+import { todayIso } from '../format.js';
+import { Field } from './fields.js';
 
 const BLOCKED_SERVICE_LABEL: Record<string, string> = {
   residentCopy: '住民票の写し等の交付',

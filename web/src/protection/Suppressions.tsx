@@ -5,7 +5,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import { call, messageOf, query, type SignedIn } from '../api.js';
 import { formatDate } from '../format.js';
-import { Field, todayIso } from './fields.js';
+import { todayIso } from '../format.js';
+import { Field } from './fields.js';
 
 const PROCESS_LABEL: Record<string, string> = {
   change: '異動',

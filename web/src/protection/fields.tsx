@@ -31,10 +31,3 @@ export function Field(props: {
     </div>
   );
 }
-
-/** Today in the terminal's calendar, as YYYY-MM-DD. */
-export function todayIso(): string {
-  const d = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
