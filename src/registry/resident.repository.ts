@@ -2,7 +2,7 @@
  * Queries of the register. Rows stay in this module: the services map them to domain types.
  * Functions that must run inside a transaction take it as their first parameter.
  */
-import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 
 export type Trx = Transaction<Database>;
@@ -491,6 +491,10 @@ export async function countResidents(db: Executor, lgCode: string): Promise<numb
 export interface SearchFilter {
   nameNorm?: string | undefined;
   addressNorm?: string | undefined;
+  /** 'prefix' (前方一致, the default) or 'contains' (部分一致: anywhere in the text, slower at scale). */
+  match?: TextMatch | undefined;
+  /** The municipality's name, normalised: an address typed without it is also tried with it in front. */
+  cityNorm?: string | undefined;
   addressCode?: string | undefined;
   birthFrom?: string | undefined;
   birthTo?: string | undefined;
@@ -509,6 +513,8 @@ export interface SearchFilter {
   offset: number;
 }
 
+export type TextMatch = 'prefix' | 'contains';
+
 const likeEscaped = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 function likeContains(s: string): string {
   return `%${likeEscaped(s)}%`;
@@ -516,27 +522,78 @@ function likeContains(s: string): string {
 function likePrefix(s: string): string {
   return `${likeEscaped(s)}%`;
 }
+/** A later part of a '|'-joined column (a foreign resident's Latin name, the second alias…) starting so. */
+function likeLaterPart(s: string): string {
+  return `%|${likeEscaped(s)}%`;
+}
 
 /** Snapshots a name or address alone may match before a search is refused as too broad. */
 export const MAX_TEXT_MATCHES = 3000;
 
-/**
- * A name in any snapshot. One or two characters match the start of a name (前方一致): the trigram indexes
- * cannot narrow a string that short found anywhere, and at millions of persons a two-kana middle match hits
- * a large share of the register (seconds per search). Three or more match anywhere.
- */
-function nameCondition(nameNorm: string) {
-  const p = [...nameNorm].length < 3 ? likePrefix(nameNorm) : likeContains(nameNorm);
-  return (eb: ExpressionBuilder<HistoryScope, 'h'>) =>
-    eb.or([eb('h.name_norm', 'like', p), eb('h.kana_norm', 'like', p), eb('h.other_names_norm', 'like', p)]);
-}
-
-function addressCondition(addressNorm: string) {
-  const p = likeContains(addressNorm);
-  return (eb: ExpressionBuilder<HistoryScope, 'h'>) => eb('h.address_norm', 'like', p);
-}
-
 type HistoryScope = Database & { h: Database['resident_history_all'] };
+type HistoryCondition = (eb: ExpressionBuilder<HistoryScope, 'h'>) => Expression<SqlBool>;
+
+/**
+ * How a name or an address is matched, as separate conditions: each is probed on its own with a limit, so
+ * that the index it uses stops early (an OR of them would read every match of each before the limit).
+ *
+ * 前方一致 (prefix): the reading, the name (kanji, or a Latin name alone), either of them read from the
+ * start by a btree range (migration 0014); a foreign resident's Latin name after the kanji one and the other
+ * names (alias, former surname) by their trigram indexes, whose lists hold only the persons that have such
+ * names. Latin letters only are looked for in name_norm's later part: its trigram lists of kanji or kana
+ * would be every name of the city. An address matches from its start, or from after the municipality's
+ * name when typed without it (中央区本町… for 架空市中央区本町…).
+ *
+ * 部分一致 (contains): the text anywhere, by the trigram indexes. One or two characters still match the
+ * start only: a trigram index cannot narrow a string that short found anywhere, and at millions of persons
+ * it hits a large share of the register.
+ */
+function textConditions(
+  kind: 'name' | 'address',
+  norm: string,
+  match: TextMatch,
+  cityNorm: string | undefined,
+): HistoryCondition[] {
+  const contains = match === 'contains' && [...norm].length >= 3;
+  if (kind === 'address') {
+    if (contains) return [(eb) => eb('h.address_norm', 'like', likeContains(norm))];
+    const starts = [norm];
+    if (cityNorm && !norm.startsWith(cityNorm)) starts.push(`${cityNorm}${norm}`);
+    return starts.map(
+      (s): HistoryCondition =>
+        (eb) =>
+          eb('h.address_norm', 'like', likePrefix(s)),
+    );
+  }
+  if (contains) {
+    const p = likeContains(norm);
+    return [
+      (eb) =>
+        eb.or([
+          eb('h.name_norm', 'like', p),
+          eb('h.kana_norm', 'like', p),
+          eb('h.other_names_norm', 'like', p),
+        ]),
+    ];
+  }
+  const p = likePrefix(norm);
+  const later = likeLaterPart(norm);
+  return [
+    (eb) => eb('h.kana_norm', 'like', p),
+    (eb) => eb('h.name_norm', 'like', p),
+    (eb) =>
+      eb.or([
+        eb('h.other_names_norm', 'like', p),
+        eb('h.other_names_norm', 'like', later),
+        ...(/^[a-z0-9 .'-]+$/.test(norm) ? [eb('h.name_norm', 'like', later)] : []),
+      ]),
+  ];
+}
+
+/** One condition matching any of them (a criterion combined by the planner with others). */
+function anyOf(conditions: readonly HistoryCondition[]): HistoryCondition {
+  return (eb) => eb.or(conditions.map((c) => c(eb)));
+}
 
 /**
  * Search candidates. A criterion matches if the person ever had the value (any snapshot): past names,
@@ -554,11 +611,12 @@ export async function searchResidents(
   const historyOf = () =>
     db.selectFrom('resident_history_all as h').select('h.person_no').where('h.lg_code', '=', lgCode);
 
-  // A name or an address is searched first on its own, for at most `most` snapshots (one trigram index
-  // scan). Within that, the persons found are the candidates and the rest of the search is a handful of
-  // primary-key look-ups. Beyond it, a name or address alone (a common surname in a city of millions) is
-  // refused as too broad before an exact count and the kana order of every match are paid for; with another
-  // criterion (birth date, a number) the planner combines the criteria itself.
+  // A name or an address is searched first on its own, for at most `most` snapshots per condition (an
+  // index range or a trigram scan each). Within that, the persons found are the candidates and the rest
+  // of the search is a handful of primary-key look-ups. Beyond it, a name or address alone (a common
+  // surname in a city of millions) is refused as too broad before an exact count and the kana order of
+  // every match are paid for; with another criterion (birth date, a number) the planner combines the
+  // criteria itself.
   const narrowed =
     f.birthFrom ??
     f.birthTo ??
@@ -567,22 +625,31 @@ export async function searchResidents(
     f.residenceCardNo ??
     f.personNo ??
     f.householdNo;
-  const text = f.nameNorm
-    ? nameCondition(f.nameNorm)
-    : f.addressNorm
-      ? addressCondition(f.addressNorm)
-      : undefined;
+  const match = f.match ?? 'prefix';
+  const nameConditions = f.nameNorm ? textConditions('name', f.nameNorm, match, undefined) : undefined;
+  const addressConditions = f.addressNorm
+    ? textConditions('address', f.addressNorm, match, f.cityNorm)
+    : undefined;
+  const probed = nameConditions ?? addressConditions;
   const most = f.maxTextMatches ?? MAX_TEXT_MATCHES;
   let textDone = false;
-  if (text) {
-    const matches = await historyOf()
-      .where(text)
-      .limit(most + 1)
-      .execute();
-    if (matches.length <= most) {
-      const candidates = [...new Set(matches.map((m) => m.person_no))];
-      if (candidates.length === 0) return { total: 0, rows: [] };
-      q = q.where('r.person_no', 'in', candidates);
+  if (probed) {
+    const found = new Set<string>();
+    let over = false;
+    for (const condition of probed) {
+      const matches = await historyOf()
+        .where(condition)
+        .limit(most + 1)
+        .execute();
+      if (matches.length > most) {
+        over = true;
+        break;
+      }
+      for (const m of matches) found.add(m.person_no);
+    }
+    if (!over && found.size <= most) {
+      if (found.size === 0) return { total: 0, rows: [] };
+      q = q.where('r.person_no', 'in', [...found]);
       textDone = true;
     } else if (!narrowed) {
       return { total: 0, rows: [], tooMany: true };
@@ -590,9 +657,9 @@ export async function searchResidents(
   }
 
   // The criterion probed above is done; the other text criterion (name and address both given) is not.
-  if (f.nameNorm && !textDone) q = everHad((h) => h.where(nameCondition(f.nameNorm!)));
-  if (f.addressNorm && !(textDone && !f.nameNorm))
-    q = everHad((h) => h.where(addressCondition(f.addressNorm!)));
+  if (nameConditions && !textDone) q = everHad((h) => h.where(anyOf(nameConditions)));
+  if (addressConditions && !(textDone && !nameConditions))
+    q = everHad((h) => h.where(anyOf(addressConditions)));
   if (f.addressCode) {
     const code = f.addressCode;
     q = everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));

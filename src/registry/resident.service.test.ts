@@ -34,7 +34,8 @@ const smithPerson = foreignPerson();
 beforeAll(async () => {
   handle = await openTestDatabase();
   ({ changes, residents } = registryServices(handle.db, testClock()));
-  await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
+  // Named as in the test addresses (架空市…), so that an address may be typed without the city.
+  await ensureMunicipality(handle.db, TEST_LG_CODE, '架空市');
   takahashi = await changes.moveIn(actor, moveInOf([takahashiPerson]));
   sato = await changes.moveIn(
     actor,
@@ -111,24 +112,37 @@ async function found(criteria: SearchCriteria): Promise<string[]> {
 const no = (r: ChangeResult) => r.persons[0]!.personNo;
 
 describe('search', () => {
-  it('finds names in any script and width, partially', async () => {
+  it('finds names in any script and width, from their start', async () => {
     for (const name of [
       '髙橋',
       '高橋',
+      '高橋健',
       'たかはし',
       'タカハシ',
       'ﾀｶﾊｼ',
-      'カハシ',
       'たかはし　けんた',
-      '橋健太',
+      'たかはしけ',
     ]) {
       expect(await found({ name }), name).toContain(no(takahashi));
     }
-    // One or two characters match the start of a name only.
-    expect(await found({ name: '橋健' })).not.toContain(no(takahashi));
+    // 前方一致 is the default: the middle of a name is not its start.
+    for (const name of ['カハシ', '橋健太', 'けんた']) {
+      expect(await found({ name }), name).not.toContain(no(takahashi));
+    }
     expect(await found({ name: 'たか' })).toContain(no(takahashi));
     expect(await found({ name: 'smith' })).toEqual([no(smith)]);
     expect(await found({ name: 'ＳＭＩＴＨ　ＪＯＨＮ' })).toEqual([no(smith)]);
+    expect(await found({ name: 'john' })).toEqual([]);
+  });
+
+  it('finds names anywhere with 部分一致', async () => {
+    for (const name of ['カハシ', '橋健太', 'けんた', 'たかはし']) {
+      expect(await found({ name, match: 'contains' }), name).toContain(no(takahashi));
+    }
+    expect(await found({ name: 'john', match: 'contains' })).toEqual([no(smith)]);
+    // One or two characters still match the start of a name only.
+    expect(await found({ name: '橋健', match: 'contains' })).not.toContain(no(takahashi));
+    expect(await found({ name: 'たか', match: 'contains' })).toContain(no(takahashi));
   });
 
   it('finds past names, aliases and former surnames', async () => {
@@ -147,9 +161,15 @@ describe('search', () => {
   });
 
   it('finds current and past addresses, 方書 and address codes', async () => {
-    expect(await found({ address: '緑町' })).toEqual([no(sato)]);
-    expect(await found({ address: 'みどりハイツ' })).toEqual([no(sato)]);
-    expect(await found({ address: '本町一丁目', name: '鈴木' })).toEqual([no(sato)]);
+    // From the start, with or without the municipality's name; her past address too.
+    expect(await found({ address: '架空市北区緑町三丁目' })).toEqual([no(sato)]);
+    expect(await found({ address: '北区緑町' })).toEqual([no(sato)]);
+    expect(await found({ address: '中央区本町一丁目', name: '鈴木' })).toEqual([no(sato)]);
+    expect(await found({ address: '緑町三丁目' })).toEqual([]);
+    // 部分一致: any part, 方書 included.
+    expect(await found({ address: '緑町三丁目', match: 'contains' })).toEqual([no(sato)]);
+    expect(await found({ address: 'みどりハイツ', match: 'contains' })).toEqual([no(sato)]);
+    expect(await found({ address: 'みどりハイツ' })).toEqual([]);
     expect(await found({ addressCode: '102003' })).toEqual([no(sato)]);
   });
 

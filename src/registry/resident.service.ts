@@ -98,13 +98,18 @@ export interface HouseholdView {
 }
 
 export const SearchCriteria = z.object({
-  /** Name in any script: kanji, kana, Latin letters, alias, former surname; partial match. */
+  /** Name in any script: kanji, kana, Latin letters, alias, former surname; matched as `match` says. */
   name: z.string().trim().max(100).optional(),
   /** Date of birth in either calendar (`S50.4.1`, `昭和50年4月1日`, `1975-04-01`) or a year (`昭和50年頃`). */
   birthDate: z.string().trim().max(40).optional(),
   sex: Sex.optional(),
-  /** Address or 方書, partial match, past addresses included. */
+  /** Address (or 方書 with `contains`), past addresses included; the municipality's name may be left out. */
   address: z.string().trim().max(200).optional(),
+  /**
+   * How name and address match: 'prefix' (前方一致, from the start of the name, reading or address; fast at
+   * any size) or 'contains' (部分一致, anywhere: a given name alone, a 方書; slower in a large city).
+   */
+  match: z.enum(['prefix', 'contains']).default('prefix'),
   addressCode: z
     .string()
     .regex(/^\d{1,20}$/)
@@ -427,9 +432,12 @@ export class ResidentService {
       const birth = c.birthDate ? birthRange(c.birthDate) : undefined;
       const nameNorm = c.name ? normalizeForSearch(c.name) : undefined;
       const addressNorm = c.address ? normalizeForSearch(c.address) : undefined;
+      const city = addressNorm ? await repo.findMunicipalityName(trx, actor.lgCode) : undefined;
       const { total, rows, tooMany } = await repo.searchResidents(trx, actor.lgCode, {
         nameNorm: nameNorm || undefined,
         addressNorm: addressNorm || undefined,
+        match: c.match,
+        cityNorm: city ? normalizeForSearch(city) : undefined,
         addressCode: c.addressCode,
         birthFrom: birth?.from,
         birthTo: birth?.to,

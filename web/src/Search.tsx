@@ -18,6 +18,8 @@ export interface Criteria {
   residentCode: string;
   residenceCardNo: string;
   status: 'all' | 'current' | 'removed';
+  /** 前方一致 (from the start) or 部分一致 (anywhere) for the name and the address. */
+  match: 'prefix' | 'contains';
 }
 
 /** The search screen's state, kept by the shell (in memory) so that it survives opening a record. */
@@ -38,6 +40,7 @@ const EMPTY: Criteria = {
   residentCode: '',
   residenceCardNo: '',
   status: 'all',
+  match: 'prefix',
 };
 
 const PAGE_SIZE = 20;
@@ -74,6 +77,7 @@ export function Search({ session, state, onState, onOpen }: Props) {
           residentCode: may('residentCodeView') ? c.residentCode.trim() : undefined,
           residenceCardNo: c.residenceCardNo.trim(),
           status: c.status,
+          match: c.match,
           page,
           pageSize: PAGE_SIZE,
         })}`,
@@ -123,7 +127,11 @@ export function Search({ session, state, onState, onOpen }: Props) {
     <section aria-labelledby="search-title">
       <h1 id="search-title">住民検索</h1>
       <form className="search-form" onSubmit={submit} aria-label="検索条件">
-        {field('name', '氏名（かな・漢字・英字）', '一部でも検索できます。通称・旧氏も対象です。')}
+        {field(
+          'name',
+          '氏名（かな・漢字・英字）',
+          '先頭から入力します（例: サトウ タ）。通称・旧氏も対象です。',
+        )}
         {field('birthDate', '生年月日', '例: S50.4.1、昭和50年4月1日、1975-04-01、昭和50年')}
         <div className="field">
           <label htmlFor="search-sex">性別</label>
@@ -138,7 +146,27 @@ export function Search({ session, state, onState, onOpen }: Props) {
             <option value="female">女</option>
           </select>
         </div>
-        {field('address', '住所（方書を含む）', '一部でも検索できます。過去の住所も対象です。')}
+        {field(
+          'address',
+          '住所（方書を含む）',
+          '先頭から入力します（市名は省略できます）。方書・建物名は部分一致で。過去の住所も対象です。',
+        )}
+        <div className="field">
+          <label htmlFor="search-match">氏名・住所の一致方法</label>
+          <select
+            id="search-match"
+            name="match"
+            value={criteria.match}
+            aria-describedby="search-match-hint"
+            onChange={(e) => setCriteria({ ...criteria, match: e.target.value as Criteria['match'] })}
+          >
+            <option value="prefix">前方一致（先頭から）</option>
+            <option value="contains">部分一致（途中の文字でも）</option>
+          </select>
+          <small id="search-match-hint" className="hint">
+            部分一致は名だけ・方書などで探すときに。大きな市では時間がかかることがあります。
+          </small>
+        </div>
         {field('personNo', '宛名番号')}
         {field('householdNo', '世帯番号')}
         {may('myNumberView') && field('myNumber', '個人番号')}
