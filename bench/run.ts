@@ -155,7 +155,13 @@ interface HookContext {
  */
 const STATISTICS_AS_OF = '2026-01-01';
 const annualStatisticsOf = (ctx: HookContext) =>
-  annualStatistics(ctx.handle.db, ctx.audit, ctx.actor, { asOf: STATISTICS_AS_OF });
+  annualStatistics(
+    ctx.handle.db,
+    ctx.audit,
+    ctx.actor,
+    { asOf: STATISTICS_AS_OF },
+    { parallel: ctx.handle.kind === 'postgres' },
+  );
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -61,7 +61,7 @@ try {
   console.log(`register: ${counts.n} persons, ${history.n} snapshots`);
   for (let i = 0; i < Number(values.runs); i++) {
     const t = performance.now();
-    const s = await annualStatistics(handle.db, audit, actor, query);
+    const s = await annualStatistics(handle.db, audit, actor, query, { parallel: true });
     const ms = performance.now() - t;
     console.log(
       `run ${i + 1}: ${(ms / 1000).toFixed(2)} s — as of ${s.period.asOf}: population ${s.population.total.total.total} ` +

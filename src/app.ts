@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(registryRoutes, {
         changes,
         residents,
-        statistics: new StatisticsService(db, audit),
+        statistics: new StatisticsService(db, audit, { parallel: config.database.kind === 'postgres' }),
         actorOf,
       });
       await api.register(auditRoutes, { db, clock, config, key: auditKey, actorOf });

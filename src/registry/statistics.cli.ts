@@ -59,7 +59,9 @@ export function registerStatisticsCommands(program: Command, deps: StatisticsCom
           terminalId: 'cli',
           permissions: new Set(PERMISSIONS),
         };
-        const stats = await new StatisticsService(handle.db, audit).annualStatistics(actor, {
+        const stats = await new StatisticsService(handle.db, audit, {
+          parallel: handle.kind === 'postgres',
+        }).annualStatistics(actor, {
           ...(o.asOf !== undefined ? { asOf: o.asOf } : {}),
           ...(o.from !== undefined ? { from: o.from } : {}),
           ...(o.to !== undefined ? { to: o.to } : {}),

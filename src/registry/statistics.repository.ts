@@ -130,37 +130,43 @@ export function stockQuery(
   `;
 }
 
-/** Population cells and household cells as of the end of `asOf`. */
-export async function stockAsOf(
-  db: Executor,
-  lgCode: string,
-  asOf: string,
-): Promise<{ population: PopulationCell[]; households: HouseholdCell[] }> {
-  const rows = [
-    ...(await stockQuery(lgCode, asOf, 'persons').execute(db)).rows,
-    ...(await stockQuery(lgCode, asOf, 'households').execute(db)).rows,
-  ];
-  const population: PopulationCell[] = [];
-  const households: HouseholdCell[] = [];
-  for (const r of rows) {
-    if (r.t === 'p') {
-      population.push({
-        kind: r.kind === 'foreign' ? 'foreign' : 'japanese',
-        sex: r.sex === 'female' ? 'female' : 'male',
-        age: r.age === null ? null : Number(r.age),
-        area: r.area ?? '',
-        persons: Number(r.n),
-      });
-    } else {
-      households.push({
-        area: r.area ?? '',
-        hasJapanese: r.has_japanese === true,
-        hasForeign: r.has_foreign === true,
-        households: Number(r.n),
-      });
-    }
-  }
-  return { population, households };
+/** Population cells as of the end of `asOf`. */
+export async function populationAsOf(db: Executor, lgCode: string, asOf: string): Promise<PopulationCell[]> {
+  const { rows } = await stockQuery(lgCode, asOf, 'persons').execute(db);
+  return rows.map((r) => ({
+    kind: r.kind === 'foreign' ? 'foreign' : 'japanese',
+    sex: r.sex === 'female' ? 'female' : 'male',
+    age: r.age === null ? null : Number(r.age),
+    area: r.area ?? '',
+    persons: Number(r.n),
+  }));
+}
+
+/** Household cells as of the end of `asOf`. */
+export async function householdsAsOf(db: Executor, lgCode: string, asOf: string): Promise<HouseholdCell[]> {
+  const { rows } = await stockQuery(lgCode, asOf, 'households').execute(db);
+  return rows.map((r) => ({
+    area: r.area ?? '',
+    hasJapanese: r.has_japanese === true,
+    hasForeign: r.has_foreign === true,
+    households: Number(r.n),
+  }));
+}
+
+/**
+ * PostgreSQL: exports the transaction's snapshot, so that other connections may read the very same
+ * register (the aggregates then run side by side, one core each).
+ */
+export async function exportSnapshot(trx: Trx): Promise<string> {
+  const { rows } = await sql<{ id: string }>`SELECT pg_export_snapshot() AS id`.execute(trx);
+  return rows[0]!.id;
+}
+
+/** Reads from a snapshot another transaction exported: first thing in a repeatable-read transaction. */
+export async function importSnapshot(trx: Trx, id: string): Promise<void> {
+  // SET takes no parameters; the id is the server's own, checked to be one.
+  if (!/^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i.test(id)) throw new Error(`unexpected snapshot id ${id}`);
+  await sql`SET TRANSACTION SNAPSHOT ${sql.lit(id)}`.execute(trx);
 }
 
 interface FlowRow {

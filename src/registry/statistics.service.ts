@@ -7,6 +7,7 @@ import type { Db } from '../db/index.js';
 import { DomainError, requirePermission, type Actor, type Clock } from '../shared/index.js';
 import { logAccess, type AuditSettings } from './access.js';
 import { parseInput } from './parse.js';
+import type { Trx } from './resident.repository.js';
 import * as repo from './statistics.repository.js';
 import {
   FLOW_REASONS,
@@ -16,10 +17,19 @@ import {
   type AnnualStatistics,
 } from './statistics.js';
 
+export interface StatisticsOptions {
+  /**
+   * PostgreSQL: the three aggregates (persons, households, flows) run side by side on three connections
+   * reading one exported snapshot. The embedded database has one connection: one after another.
+   */
+  parallel?: boolean;
+}
+
 export class StatisticsService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditSettings,
+    private readonly options: StatisticsOptions = {},
   ) {}
 
   private get clock(): Clock {
@@ -37,9 +47,13 @@ export class StatisticsService {
         .setIsolationLevel('repeatable read')
         .execute(async (trx) => {
           await repo.tuneForAggregates(trx);
-          const stock = await repo.stockAsOf(trx, actor.lgCode, period.asOf);
-          const flows = await repo.flowsBetween(trx, actor.lgCode, period.from, period.to, FLOW_REASONS);
-          const stats = buildStatistics(actor.lgCode, period, stock.population, stock.households, flows);
+          const lg = actor.lgCode;
+          const [population, households, flows] = await this.inOneSnapshot(trx, [
+            (t) => repo.populationAsOf(t, lg, period.asOf),
+            (t) => repo.householdsAsOf(t, lg, period.asOf),
+            (t) => repo.flowsBetween(t, lg, period.from, period.to, FLOW_REASONS),
+          ] as const);
+          const stats = buildStatistics(lg, period, population, households, flows);
           await logAccess(trx, this.audit, actor, {
             function: 'batch',
             outcome: 'success',
@@ -65,6 +79,40 @@ export class StatisticsService {
       throw e;
     }
   }
+
+  /**
+   * Runs the reads on the transaction's snapshot: in it one after another, or (parallel) the first in it
+   * and each other in a transaction of its own that imports its exported snapshot. Every read is awaited
+   * before an error is thrown, so none is left running.
+   */
+  private async inOneSnapshot<T extends readonly unknown[]>(
+    trx: Trx,
+    reads: { readonly [K in keyof T]: (t: Trx) => Promise<T[K]> },
+  ): Promise<T> {
+    if (!this.options.parallel) {
+      const out: unknown[] = [];
+      for (const read of reads) out.push(await read(trx));
+      return out as unknown as T;
+    }
+    const snapshot = await repo.exportSnapshot(trx);
+    const [first, ...others] = reads;
+    const settled = await Promise.allSettled([
+      first!(trx),
+      ...others.map((read) =>
+        this.db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .execute(async (t) => {
+            await repo.importSnapshot(t, snapshot);
+            await repo.tuneForAggregates(t);
+            return read(t);
+          }),
+      ),
+    ]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  }
 }
 
 /** The annual statistics in one call (for benchmarks and scripts): see StatisticsService. */
@@ -73,6 +121,7 @@ export async function annualStatistics(
   audit: AuditSettings,
   actor: Actor,
   query: StatisticsQuery = {},
+  options: StatisticsOptions = {},
 ): Promise<AnnualStatistics> {
-  return new StatisticsService(db, audit).annualStatistics(actor, query);
+  return new StatisticsService(db, audit, options).annualStatistics(actor, query);
 }
