@@ -169,7 +169,9 @@ async function admin(
   statement: string,
   params: unknown[] = [],
 ): Promise<pg.QueryResult<Record<string, string>>> {
-  const client = new pg.Client({ connectionString: url });
+  // The server's maintenance database: the one DATABASE_URL names need not exist (only its name is used).
+  const maintenance = Object.assign(new URL(url!), { pathname: '/postgres' }).toString();
+  const client = new pg.Client({ connectionString: maintenance });
   await client.connect();
   try {
     return await client.query(statement, params);
