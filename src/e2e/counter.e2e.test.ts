@@ -15,7 +15,7 @@ let e2e: E2e;
 let page: Page;
 let base: string;
 /** A current resident with some history, to search for and open. */
-let target: { personNo: string; familyName: string; householdNo: string };
+let target: { personNo: string; familyName: string; reading: string; householdNo: string };
 
 beforeAll(async () => {
   e2e = await startE2e({ name: 'counter' });
@@ -29,6 +29,7 @@ beforeAll(async () => {
       target = {
         personNo: hit.personNo,
         familyName: inquiry.current.name.family,
+        reading: `${inquiry.current.reading.family}${inquiry.current.reading.given}`,
         householdNo: hit.householdNo,
       };
       break;
@@ -76,6 +77,21 @@ describe('the counter in Chromium', () => {
     const row = page.locator('tbody tr', { hasText: target.personNo });
     await row.waitFor();
     await screenshot('04-search-results');
+    // The reading without its first character: not its start (前方一致, the default), but part of it (部分一致).
+    const name = page.getByLabel('氏名（かな・漢字・英字）');
+    await name.fill([...target.reading].slice(1).join(''));
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/residents?')),
+      name.press('Enter'),
+    ]);
+    await expect.poll(() => row.count()).toBe(0);
+    await page.getByLabel('氏名・住所の一致方法').selectOption('contains');
+    await name.press('Enter');
+    await row.waitFor();
+    await page.getByLabel('氏名・住所の一致方法').selectOption('prefix');
+    await name.fill(target.familyName);
+    await name.press('Enter');
+    await row.waitFor();
 
     await row.click();
     await page.getByRole('heading', { name: '住民照会' }).waitFor();
