@@ -725,8 +725,9 @@ export async function searchResidents(
     q = q.where('r.person_no', 'in', candidates);
   }
 
-  const totalRow = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q
+  // The page and the count of all matches in one pass over them (count(*) OVER () before the LIMIT); a
+  // page past the end has no row to carry the count, so it is counted on its own.
+  const page = await q
     .select([
       'r.person_no',
       'r.history_seq',
@@ -737,13 +738,20 @@ export async function searchResidents(
       'r.kana_sort',
     ])
     .select(myNumberEncOf('r'))
+    .select(sql<string>`count(*) OVER ()`.as('full_count'))
     // Code-point order: the same on every server whatever its locale (hiragana sort in 五十音 order).
     .orderBy(sql`r.kana_sort COLLATE "C"`)
     .orderBy('r.person_no')
     .limit(f.limit)
     .offset(f.offset)
     .execute();
-  return { total: Number(totalRow.n), rows };
+  const total =
+    page.length > 0
+      ? Number(page[0]!.full_count)
+      : f.offset === 0
+        ? 0
+        : Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  return { total, rows: page.map(({ full_count: _, ...row }) => row) };
 }
 
 /** Takes (or renews) the edit lock on a person; returns the holder if another staff member holds it. */

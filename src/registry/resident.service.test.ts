@@ -207,6 +207,12 @@ describe('search', () => {
     expect(page1.total).toBe(4);
     expect(page1.hits.map((h) => h.reading)).toEqual(['スズキ　ハナコ', 'スミス　ジョン']);
     expect(page2.hits.map((h) => h.reading)).toEqual(['タカダ　ジロウ', 'タカハシ　ケンタ']);
+    expect(page2.total).toBe(4);
+    // A page past the end has no hits and still the count.
+    const page9 = await residents.search(actor, { pageSize: 2, page: 9 });
+    expect(page9.hits).toEqual([]);
+    expect(page9.total).toBe(4);
+    expect((await residents.search(actor, { name: 'ありえないなまえ' })).total).toBe(0);
   });
 });
 
