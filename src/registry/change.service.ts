@@ -1257,6 +1257,24 @@ export class ChangeService {
     await this.checkHouseholds(trx, actor, parsed, new Set(d.headRequired ?? []), state);
     const now = this.clock.now();
     const processedOn = this.clock.today();
+    // Before the numbers are taken (their counter rows stay locked until commit): households the change
+    // sets up are not in the register yet, so no suppression can name them.
+    const confirmedSuppressions = d.skipSuppression
+      ? []
+      : await checkSuppression(
+          trx,
+          actor.lgCode,
+          {
+            process: 'change',
+            personNos: parsed.filter((r) => r.before).map((r) => r.after.personNo),
+            householdNos: [
+              ...new Set(parsed.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
+            ].filter((h): h is HouseholdNo => h !== undefined && !state.numbers.households.includes(h)),
+            confirmed: (d.payload as { confirmSuppression?: unknown }).confirmSuppression === true,
+          },
+          now,
+          processedOn,
+        );
     // One statement: the edit locks, the numbers the change gives and (unless a dry run) its change row.
     // Persons entering the register hold no edit lock: they are not on it yet.
     const claimed = await repo.claimChange(trx, {
@@ -1296,22 +1314,6 @@ export class ChangeService {
     });
     const records = parsed.map((r) => ({ before: r.before, after: given.inRecord(r.after) }));
     const personNos = records.map((r) => r.after.personNo);
-    const confirmedSuppressions = d.skipSuppression
-      ? []
-      : await checkSuppression(
-          trx,
-          actor.lgCode,
-          {
-            process: 'change',
-            personNos: records.filter((r) => r.before).map((r) => r.after.personNo),
-            householdNos: [
-              ...new Set(records.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
-            ].filter((h): h is HouseholdNo => h !== undefined),
-            confirmed: (d.payload as { confirmSuppression?: unknown }).confirmSuppression === true,
-          },
-          now,
-          processedOn,
-        );
     // A dry run stops here, every check passed: throwing rolls back all it did (counters included).
     if (this.dryRun) throw new DryRunRollback(d, records);
     const keys = this.keys(actor);
