@@ -200,6 +200,11 @@ interface TransactionState {
    * household twice.
    */
   members: Map<string, readonly Loaded[]>;
+  /**
+   * Rows read for update in this transaction, mapped, by 宛名番号:履歴番号: read again (a mover among the
+   * members of the household), a row locked since is the same row and is not parsed and decrypted twice.
+   */
+  locked: Map<string, Loaded>;
 }
 
 interface ChangeDraft {
@@ -302,7 +307,7 @@ export class ChangeService {
   private state(trx: repo.Trx): TransactionState {
     let state = this.transactions.get(trx);
     if (!state) {
-      state = { numbers: new NewNumbers(), members: new Map() };
+      state = { numbers: new NewNumbers(), members: new Map(), locked: new Map() };
       this.transactions.set(trx, state);
     }
     return state;
@@ -1599,9 +1604,21 @@ export class ChangeService {
   /** The current members of a household, locked; call it with the household itself locked. */
   private async loadMembers(trx: repo.Trx, actor: Actor, householdNo: string): Promise<Loaded[]> {
     const rows = await repo.findHouseholdMembers(trx, actor.lgCode, householdNo, { forUpdate: true });
-    const members = rows.map((r) => ({ seq: r.history_seq, record: recordOf(this.keys(actor), r) }));
+    const members = rows.map((r) => this.lockedRow(trx, actor, r));
     this.state(trx).members.set(householdNo, members);
     return members;
+  }
+
+  /** A row read for update, mapped to the domain once per transaction. */
+  private lockedRow(trx: repo.Trx, actor: Actor, row: repo.ResidentRow): Loaded {
+    const locked = this.state(trx).locked;
+    const key = `${row.person_no}:${row.history_seq}`;
+    let loaded = locked.get(key);
+    if (!loaded) {
+      loaded = { seq: row.history_seq, record: recordOf(this.keys(actor), row) };
+      locked.set(key, loaded);
+    }
+    return loaded;
   }
 
   /** Current persons, locked (one statement); refused as `loadCurrent` refuses, in the order given. */
@@ -1612,7 +1629,7 @@ export class ChangeService {
     return personNos.map((personNo) => {
       const row = rows.get(personNo);
       if (!row) throw personNotFound();
-      return this.current({ seq: row.history_seq, record: recordOf(this.keys(actor), row) });
+      return this.current(this.lockedRow(trx, actor, row));
     });
   }
 }
