@@ -485,8 +485,9 @@ export class ChangeService {
       const { householdNo, order, isNew } = await this.targetHousehold(trx, actor, input.household);
       const updates: Update[] = [];
       let nextOrder = order;
+      // All members in one look-up: any of them already registered refuses the whole entry.
+      await this.checkNotRegistered(trx, actor, input.members);
       for (const m of input.members) {
-        await this.checkNotRegistered(trx, actor, m);
         const personNo = this.state(trx).numbers.person();
         updates.push({
           before: undefined,
@@ -536,7 +537,7 @@ export class ChangeService {
             'この世帯には現在の世帯員がいません。出生の届出は世帯員のいる世帯に記載してください。',
           );
         }
-        await this.checkNotRegistered(trx, actor, input.child);
+        await this.checkNotRegistered(trx, actor, [input.child]);
         const personNo = this.state(trx).numbers.person();
         const order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.householdNo)) + 1;
         const child = this.newRecord(personNo, input.child, {
@@ -1038,7 +1039,7 @@ export class ChangeService {
           await this.checkNumbersFree(
             trx,
             actor,
-            { residentCode: input.patch.residentCode },
+            { residentCodes: [input.patch.residentCode] },
             p.record.personNo,
           );
         }
@@ -1057,7 +1058,7 @@ export class ChangeService {
         if (p.record.myNumber === input.myNumber) {
           throw refuse('NOTHING_CHANGED', '現在と同じ個人番号です。新しい個人番号を入力してください。');
         }
-        await this.checkNumbersFree(trx, actor, { myNumber: input.myNumber }, p.record.personNo);
+        await this.checkNumbersFree(trx, actor, { myNumbers: [input.myNumber] }, p.record.personNo);
         return { ...p.record, myNumber: input.myNumber };
       });
     });
@@ -1551,23 +1552,26 @@ export class ChangeService {
   private async checkNotRegistered(
     trx: repo.Trx,
     actor: Actor,
-    m: z.output<typeof NewPersonInput>,
+    members: ReadonlyArray<z.output<typeof NewPersonInput>>,
   ): Promise<void> {
-    await this.checkNumbersFree(trx, actor, { myNumber: m.myNumber, residentCode: m.residentCode });
+    await this.checkNumbersFree(trx, actor, {
+      myNumbers: members.flatMap((m) => (m.myNumber ? [m.myNumber] : [])),
+      residentCodes: members.flatMap((m) => (m.residentCode ? [m.residentCode] : [])),
+    });
   }
 
   private async checkNumbersFree(
     trx: repo.Trx,
     actor: Actor,
-    numbers: { myNumber?: string | undefined; residentCode?: string | undefined },
+    numbers: { myNumbers?: readonly string[]; residentCodes?: readonly string[] },
     exceptPersonNo?: string,
   ): Promise<void> {
     const holder = await repo.findCurrentHolder(
       trx,
       actor.lgCode,
       {
-        myNumberIndex: numbers.myNumber ? this.keys(actor).blindIndex(numbers.myNumber) : undefined,
-        residentCode: numbers.residentCode,
+        myNumberIndexes: (numbers.myNumbers ?? []).map((n) => this.keys(actor).blindIndex(n)),
+        residentCodes: numbers.residentCodes ?? [],
       },
       exceptPersonNo,
     );

@@ -187,22 +187,26 @@ export async function maxHouseholdOrder(trx: Trx, lgCode: string, householdNo: s
   return Number(row?.m ?? 0);
 }
 
-/** A current resident holding this 個人番号 (by its blind index) or 住民票コード, other than `exceptPersonNo`. */
+/**
+ * A current resident holding any of these 個人番号 (by their blind index) or 住民票コード, other than
+ * `exceptPersonNo`.
+ */
 export async function findCurrentHolder(
   db: Executor,
   lgCode: string,
-  numbers: { myNumberIndex?: Buffer | undefined; residentCode?: string | undefined },
+  numbers: { myNumberIndexes?: readonly Buffer[]; residentCodes?: readonly string[] },
   exceptPersonNo?: string,
 ): Promise<string | undefined> {
-  const { myNumberIndex, residentCode } = numbers;
-  if (!myNumberIndex && !residentCode) return undefined;
+  const myNumberIndexes = numbers.myNumberIndexes ?? [];
+  const residentCodes = numbers.residentCodes ?? [];
+  if (myNumberIndexes.length === 0 && residentCodes.length === 0) return undefined;
   // Through the indexes of the history's number columns: the snapshots holding either number, then whether
   // one of them is a current record. (Matching resident.record->>'residentCode' instead read every current
   // record: a sequential scan of the register for each person entered.)
   const held = sql.join(
     [
-      ...(myNumberIndex ? [sql`h.my_number_index = ${myNumberIndex}`] : []),
-      ...(residentCode ? [sql`h.resident_code = ${residentCode}`] : []),
+      ...myNumberIndexes.map((i) => sql`h.my_number_index = ${i}`),
+      ...residentCodes.map((c) => sql`h.resident_code = ${c}`),
     ],
     sql` OR `,
   );
