@@ -38,24 +38,44 @@ export interface ChainHeadRow {
  * chain never forks.
  */
 export async function lockChainHead(trx: Trx, lgCode: string): Promise<ChainHeadRow> {
+  const lock = () =>
+    trx
+      .selectFrom('audit_chain_head')
+      .select(['last_seq', 'last_hash'])
+      .where('lg_code', '=', lgCode)
+      .forUpdate()
+      .executeTakeFirst();
+  // The head exists after a municipality's first entry: one statement then, two more the first time.
+  const head = await lock();
+  if (head) return head;
   await trx
     .insertInto('audit_chain_head')
     .values({ lg_code: lgCode, last_seq: 0, last_hash: GENESIS_HASH })
     .onConflict((oc) => oc.column('lg_code').doNothing())
     .execute();
-  return trx
-    .selectFrom('audit_chain_head')
-    .select(['last_seq', 'last_hash'])
-    .where('lg_code', '=', lgCode)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
+  const created = await lock();
+  if (!created) throw new Error(`the chain head of ${lgCode} could not be created`);
+  return created;
 }
 
-export async function advanceChainHead(trx: Trx, lgCode: string, seq: number, hash: string): Promise<void> {
+/**
+ * Inserts an entry and advances the chain head (locked by `lockChainHead`) to it, in one statement: the
+ * fewer round trips under the head's lock, the more appends a municipality's chain takes per second.
+ */
+export async function appendEntry(trx: Trx, row: AccessLogRow): Promise<void> {
   await trx
+    .with('entry', (db) =>
+      db.insertInto('access_log').values({
+        ...row,
+        // Explicit casts: both drivers then send the same text for arrays and jsonb.
+        target_persons: sql<string[]>`${`{${row.target_persons.map(arrayElement).join(',')}}`}::text[]`,
+        criteria: row.criteria === null ? null : JSON.stringify(row.criteria),
+        details: row.details === null ? null : JSON.stringify(row.details),
+      }),
+    )
     .updateTable('audit_chain_head')
-    .set({ last_seq: seq, last_hash: hash })
-    .where('lg_code', '=', lgCode)
+    .set({ last_seq: row.seq, last_hash: row.hash })
+    .where('lg_code', '=', row.lg_code)
     .execute();
 }
 
@@ -65,19 +85,6 @@ export async function findChainHead(db: Executor, lgCode: string): Promise<Chain
     .select(['last_seq', 'last_hash'])
     .where('lg_code', '=', lgCode)
     .executeTakeFirst();
-}
-
-export async function insertEntry(trx: Trx, row: AccessLogRow): Promise<void> {
-  await trx
-    .insertInto('access_log')
-    .values({
-      ...row,
-      // Explicit casts: both drivers then send the same text for arrays and jsonb.
-      target_persons: sql<string[]>`${`{${row.target_persons.map(arrayElement).join(',')}}`}::text[]`,
-      criteria: row.criteria === null ? null : JSON.stringify(row.criteria),
-      details: row.details === null ? null : JSON.stringify(row.details),
-    })
-    .execute();
 }
 
 /** One element of a PostgreSQL array literal, quoted. */

@@ -14,8 +14,7 @@ import {
   type AuditContext,
 } from './access-log.js';
 import {
-  advanceChainHead,
-  insertEntry,
+  appendEntry,
   lockChainHead,
   searchEntries,
   type AccessLogRow,
@@ -26,8 +25,8 @@ import { parseAuditInput } from './parse.js';
 
 /**
  * Appends one entry to its municipality's chain: locks the chain head (so appends are serialised and the
- * chain never forks), takes the next seq, hashes the entry onto the previous hash, inserts it, advances
- * the head, and runs the entry monitoring rules. Must be called in the transaction of the act itself.
+ * chain never forks), takes the next seq, hashes the entry onto the previous hash, inserts it and advances
+ * the head (one statement), and runs the entry monitoring rules. Must be called in the transaction of the act itself.
  */
 export async function appendAccessLog(
   trx: Transaction<Database>,
@@ -66,8 +65,7 @@ export async function appendAccessLog(
     prevHash: head.last_hash,
     hash: chainHash(head.last_hash, content),
   };
-  await insertEntry(trx, entryToRow(entry));
-  await advanceChainHead(trx, e.lgCode, seq, entry.hash);
+  await appendEntry(trx, entryToRow(entry));
   await evaluateEntryRules(trx, entry, e.facts ?? {}, ctx);
   return { seq };
 }

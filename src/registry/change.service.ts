@@ -144,6 +144,69 @@ interface Update {
   after: ResidentRecord;
 }
 
+/** Serials counted down from the top of the range, which the counters never reach in practice. */
+const PROVISIONAL_TOP = 999_999_999;
+
+/**
+ * The 宛名番号 and 世帯番号 a change gives. While the change is built and checked they are provisional
+ * (the top of the range, counted down); `commit` takes the real ones from the counters (whose rows stay
+ * locked until commit, serialising a municipality's numbering) only when every check before the edit locks
+ * has passed, and puts them in place of the provisional ones.
+ */
+class NewNumbers {
+  readonly persons: PersonNo[] = [];
+  readonly households: HouseholdNo[] = [];
+
+  person(): PersonNo {
+    const no = personNoFromSerial(PROVISIONAL_TOP - this.persons.length);
+    this.persons.push(no);
+    return no;
+  }
+
+  household(): HouseholdNo {
+    const no = householdNoFromSerial(PROVISIONAL_TOP - this.households.length);
+    this.households.push(no);
+    return no;
+  }
+
+  /** The numbers given (serials from the counters, in order) and records with them in place. */
+  give(serials: { persons: readonly number[]; households: readonly number[] }): {
+    householdNos: HouseholdNo[];
+    inRecord: (r: ResidentRecord) => ResidentRecord;
+  } {
+    const persons = new Map(
+      this.persons.map((p, i) => [p as string, personNoFromSerial(serials.persons[i]!)]),
+    );
+    const households = new Map(
+      this.households.map((h, i) => [h as string, householdNoFromSerial(serials.households[i]!)]),
+    );
+    return {
+      householdNos: [...households.values()],
+      inRecord: (r) => {
+        const personNo = persons.get(r.personNo) ?? r.personNo;
+        const householdNo = households.get(r.householdNo) ?? r.householdNo;
+        return personNo === r.personNo && householdNo === r.householdNo ? r : { ...r, personNo, householdNo };
+      },
+    };
+  }
+}
+
+/** What a change's transaction has set aside for its commit. */
+interface TransactionState {
+  numbers: NewNumbers;
+  /**
+   * Current members of the households read under their lock in this transaction (none can join or leave
+   * until commit), by 世帯番号; a household the change sets up has none. `checkHouseholds` reads no
+   * household twice.
+   */
+  members: Map<string, readonly Loaded[]>;
+  /**
+   * Rows read for update in this transaction, mapped, by 宛名番号:履歴番号: read again (a mover among the
+   * members of the household), a row locked since is the same row and is not parsed and decrypted twice.
+   */
+  locked: Map<string, Loaded>;
+}
+
 interface ChangeDraft {
   changeType: string;
   reason: Reason;
@@ -230,6 +293,8 @@ const refuse = (code: string, message: string, details?: Record<string, unknown>
 export class ChangeService {
   /** A twin of this service whose commits stop after every check and roll back (see `preview`). */
   private dryRunner: ChangeService | undefined;
+  /** Per open change transaction; `commit` ends it. */
+  private readonly transactions = new WeakMap<repo.Trx, TransactionState>();
 
   constructor(
     private readonly db: Db,
@@ -238,6 +303,15 @@ export class ChangeService {
     private readonly keyring: Keyring,
     private readonly dryRun = false,
   ) {}
+
+  private state(trx: repo.Trx): TransactionState {
+    let state = this.transactions.get(trx);
+    if (!state) {
+      state = { numbers: new NewNumbers(), members: new Map(), locked: new Map() };
+      this.transactions.set(trx, state);
+    }
+    return state;
+  }
 
   /** The municipality's data keys, loaded by `run` before any transaction opens. */
   private keys(actor: Actor): MunicipalityKeys {
@@ -411,9 +485,10 @@ export class ChangeService {
       const { householdNo, order, isNew } = await this.targetHousehold(trx, actor, input.household);
       const updates: Update[] = [];
       let nextOrder = order;
+      // All members in one look-up: any of them already registered refuses the whole entry.
+      await this.checkNotRegistered(trx, actor, input.members);
       for (const m of input.members) {
-        await this.checkNotRegistered(trx, actor, m);
-        const personNo = personNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'person'));
+        const personNo = this.state(trx).numbers.person();
         updates.push({
           before: undefined,
           after: this.newRecord(personNo, m, {
@@ -462,8 +537,8 @@ export class ChangeService {
             'この世帯には現在の世帯員がいません。出生の届出は世帯員のいる世帯に記載してください。',
           );
         }
-        await this.checkNotRegistered(trx, actor, input.child);
-        const personNo = personNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'person'));
+        await this.checkNotRegistered(trx, actor, [input.child]);
+        const personNo = this.state(trx).numbers.person();
         const order = (await repo.maxHouseholdOrder(trx, actor.lgCode, input.householdNo)) + 1;
         const child = this.newRecord(personNo, input.child, {
           householdNo: input.householdNo,
@@ -497,7 +572,7 @@ export class ChangeService {
       checkNotFuture(input.effectiveDate, this.clock.today());
       checkDistinct(input.personNos);
       return this.db.transaction().execute(async (trx) => {
-        const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
+        const movers = await this.loadCurrentAll(trx, actor, input.personNos);
         const fromHousehold = singleHousehold(movers);
         await repo.lockHousehold(trx, actor.lgCode, fromHousehold);
         const members = await this.loadMembers(trx, actor, fromHousehold);
@@ -529,7 +604,7 @@ export class ChangeService {
           let householdNo: HouseholdNo;
           let order: number;
           if (target.mode === 'new') {
-            householdNo = await this.newHousehold(trx, actor);
+            householdNo = this.newHousehold(trx);
             order = 1;
           } else {
             householdNo = target.householdNo;
@@ -598,7 +673,7 @@ export class ChangeService {
         );
       }
       return this.db.transaction().execute(async (trx) => {
-        const movers = await Promise.all(input.personNos.map((p) => this.loadCurrent(trx, actor, p)));
+        const movers = await this.loadCurrentAll(trx, actor, input.personNos);
         for (const m of movers) {
           if (m.record.plannedMoveOut) {
             throw refuse(
@@ -788,7 +863,7 @@ export class ChangeService {
             '世帯全員を分離することはできません。残る世帯員を確認してください。',
           );
         }
-        const householdNo = await this.newHousehold(trx, actor);
+        const householdNo = this.newHousehold(trx);
         let order = 1;
         const updates: Update[] = input.members.map((m) => {
           const p = byNo.get(m.personNo)!;
@@ -964,7 +1039,7 @@ export class ChangeService {
           await this.checkNumbersFree(
             trx,
             actor,
-            { residentCode: input.patch.residentCode },
+            { residentCodes: [input.patch.residentCode] },
             p.record.personNo,
           );
         }
@@ -983,7 +1058,7 @@ export class ChangeService {
         if (p.record.myNumber === input.myNumber) {
           throw refuse('NOTHING_CHANGED', '現在と同じ個人番号です。新しい個人番号を入力してください。');
         }
-        await this.checkNumbersFree(trx, actor, { myNumber: input.myNumber }, p.record.personNo);
+        await this.checkNumbersFree(trx, actor, { myNumbers: [input.myNumber] }, p.record.personNo);
         return { ...p.record, myNumber: input.myNumber };
       });
     });
@@ -1178,22 +1253,18 @@ export class ChangeService {
   // Shared steps
 
   private async commit(trx: repo.Trx, actor: Actor, d: ChangeDraft): Promise<ChangeResult> {
-    const records = d.updates.map((u) => {
+    const state = this.state(trx);
+    this.transactions.delete(trx);
+    const parsed = d.updates.map((u) => {
       const after = ResidentRecord.parse(u.after);
       checkKindItems(after);
       return { before: u.before, after };
     });
-    await this.checkHouseholds(trx, actor, records, new Set(d.headRequired ?? []));
-    const personNos = records.map((r) => r.after.personNo);
+    await this.checkHouseholds(trx, actor, parsed, new Set(d.headRequired ?? []), state);
     const now = this.clock.now();
-    if (await repo.anyLockedByOthers(trx, actor.lgCode, personNos, actor.staffId, now)) {
-      throw refuse(
-        'LOCKED_BY_OTHER',
-        '他の職員がこの方の記録を編集中です。編集が終わるまでは参照のみ可能です。時間をおいて再度お試しください。',
-      );
-    }
-    // A commit ends the staff member's own edit locks on these persons.
-    await repo.releaseLocks(trx, actor.lgCode, personNos, actor.staffId);
+    const processedOn = this.clock.today();
+    // Before the numbers are taken (their counter rows stay locked until commit): households the change
+    // sets up are not in the register yet, so no suppression can name them.
     const confirmedSuppressions = d.skipSuppression
       ? []
       : await checkSuppression(
@@ -1201,39 +1272,65 @@ export class ChangeService {
           actor.lgCode,
           {
             process: 'change',
-            personNos: records.filter((r) => r.before).map((r) => r.after.personNo),
+            personNos: parsed.filter((r) => r.before).map((r) => r.after.personNo),
             householdNos: [
-              ...new Set(records.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
-            ].filter((h): h is HouseholdNo => h !== undefined),
+              ...new Set(parsed.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
+            ].filter((h): h is HouseholdNo => h !== undefined && !state.numbers.households.includes(h)),
             confirmed: (d.payload as { confirmSuppression?: unknown }).confirmSuppression === true,
           },
           now,
-          this.clock.today(),
+          processedOn,
         );
+    // One statement: the edit locks, the numbers the change gives and (unless a dry run) its change row.
+    // Persons entering the register hold no edit lock: they are not on it yet.
+    const claimed = await repo.claimChange(trx, {
+      lgCode: actor.lgCode,
+      staffId: actor.staffId,
+      now,
+      personNos: parsed.filter((r) => r.before).map((r) => r.after.personNo),
+      newHouseholds: state.numbers.households.length,
+      newPersons: state.numbers.persons.length,
+      change: this.dryRun
+        ? undefined
+        : {
+            lgCode: actor.lgCode,
+            changeType: d.changeType,
+            changeKind: kindOf(d.reason),
+            reason: d.reason,
+            effectiveDate: d.effectiveDate,
+            processedOn,
+            notifiedOn: d.notifiedOn,
+            staffId: actor.staffId,
+            terminalId: actor.terminalId,
+            notes: d.notes,
+            cancelsChangeId: d.cancelsChangeId,
+            // The request as entered, but no 個人番号: the snapshots this change writes keep it, encrypted.
+            payload: withoutMyNumbers(d.payload) as Record<string, unknown>,
+          },
+    });
+    if (claimed.lockedByOthers) {
+      throw refuse(
+        'LOCKED_BY_OTHER',
+        '他の職員がこの方の記録を編集中です。編集が終わるまでは参照のみ可能です。時間をおいて再度お試しください。',
+      );
+    }
+    const given = state.numbers.give({
+      persons: claimed.personSerials,
+      households: claimed.householdSerials,
+    });
+    const records = parsed.map((r) => ({ before: r.before, after: given.inRecord(r.after) }));
+    const personNos = records.map((r) => r.after.personNo);
     // A dry run stops here, every check passed: throwing rolls back all it did (counters included).
     if (this.dryRun) throw new DryRunRollback(d, records);
     const keys = this.keys(actor);
-    const changeId = await repo.insertChange(trx, {
-      lgCode: actor.lgCode,
-      changeType: d.changeType,
-      changeKind: kindOf(d.reason),
-      reason: d.reason,
-      effectiveDate: d.effectiveDate,
-      processedOn: this.clock.today(),
-      notifiedOn: d.notifiedOn,
-      staffId: actor.staffId,
-      terminalId: actor.terminalId,
-      notes: d.notes,
-      cancelsChangeId: d.cancelsChangeId,
-      // The request as entered, but no 個人番号: the snapshots this change writes keep it, encrypted.
-      payload: withoutMyNumbers(d.payload) as Record<string, unknown>,
-    });
+    const changeId = claimed.changeId!;
+    const snapshots: repo.SnapshotWrite[] = [];
     const persons: ChangeResult['persons'] = [];
     const messages: Array<{ topic: string; key: string; payload: Record<string, unknown> }> = [];
     for (const { before, after } of records) {
       const historySeq = (before?.seq ?? 0) + 1;
       const { kanaSort, ...search } = searchColumnsOf(after);
-      await repo.writeSnapshot(trx, {
+      snapshots.push({
         lgCode: actor.lgCode,
         personNo: after.personNo,
         historySeq,
@@ -1280,7 +1377,12 @@ export class ChangeService {
         });
       }
     }
-    await repo.insertOutbox(trx, actor.lgCode, messages);
+    await repo.writeChange(trx, {
+      lgCode: actor.lgCode,
+      newHouseholdNos: given.householdNos,
+      snapshots,
+      messages,
+    });
     await logAccess(trx, this.audit, actor, {
       function: 'change',
       outcome: 'success',
@@ -1309,35 +1411,44 @@ export class ChangeService {
     };
   }
 
-  /** At most one head per household; exactly one where the change sets up or re-sets a household. */
+  /**
+   * At most one head per household; exactly one where the change sets up or re-sets a household. Members
+   * already read under the household lock in this transaction are not read again.
+   */
   private async checkHouseholds(
     trx: repo.Trx,
     actor: Actor,
     records: ReadonlyArray<{ after: ResidentRecord }>,
     headRequired: ReadonlySet<string>,
+    state: TransactionState,
   ): Promise<void> {
     const touched = new Set<string>([...records.map((r) => r.after.householdNo), ...headRequired]);
     const updated = new Map(records.map((r) => [r.after.personNo as string, r.after]));
     for (const householdNo of touched) {
-      const members = (await repo.findHouseholdMembers(trx, actor.lgCode, householdNo))
-        .filter((row) => !updated.has(row.person_no))
-        .map((row) => recordOf(this.keys(actor), row));
+      const known = state.members.get(householdNo);
+      const members = known
+        ? known.filter((m) => !updated.has(m.record.personNo)).map((m) => m.record)
+        : (await repo.findHouseholdMembers(trx, actor.lgCode, householdNo))
+            .filter((row) => !updated.has(row.person_no))
+            .map((row) => recordOf(this.keys(actor), row));
       for (const r of updated.values()) {
         if (r.householdNo === householdNo && r.status === 'current') members.push(r);
       }
+      // A household the change sets up has no number yet to show.
+      const details = state.numbers.households.some((h) => h === householdNo) ? {} : { householdNo };
       const heads = members.filter((m) => isHead(m.relationship)).length;
       if (heads > 1) {
-        throw refuse('TWO_HEADS', '一つの世帯に世帯主が二人になります。世帯主は一人だけ指定してください。', {
-          householdNo,
-        });
+        throw refuse(
+          'TWO_HEADS',
+          '一つの世帯に世帯主が二人になります。世帯主は一人だけ指定してください。',
+          details,
+        );
       }
       if (headRequired.has(householdNo) && members.length > 0 && heads === 0) {
         throw refuse(
           'HEAD_REQUIRED',
           '世帯主が指定されていません。世帯員のうち一人の続柄を「世帯主」にしてください。',
-          {
-            householdNo,
-          },
+          details,
         );
       }
     }
@@ -1381,9 +1492,11 @@ export class ChangeService {
     };
   }
 
-  private async newHousehold(trx: repo.Trx, actor: Actor): Promise<HouseholdNo> {
-    const householdNo = householdNoFromSerial(await repo.nextSerial(trx, actor.lgCode, 'household'));
-    await repo.insertHousehold(trx, actor.lgCode, householdNo);
+  /** A household the change sets up: provisional number, no members yet (written by `commit`). */
+  private newHousehold(trx: repo.Trx): HouseholdNo {
+    const state = this.state(trx);
+    const householdNo = state.numbers.household();
+    state.members.set(householdNo, []);
     return householdNo;
   }
 
@@ -1392,10 +1505,14 @@ export class ChangeService {
     actor: Actor,
     target: z.output<typeof ExOfficioEntryInput>['household'],
   ): Promise<{ householdNo: HouseholdNo; order: number; isNew: boolean }> {
-    if (target.mode === 'new')
-      return { householdNo: await this.newHousehold(trx, actor), order: 1, isNew: true };
+    if (target.mode === 'new') return { householdNo: this.newHousehold(trx), order: 1, isNew: true };
     if (!(await repo.lockHousehold(trx, actor.lgCode, target.householdNo))) throw householdNotFound();
-    if ((await repo.findHouseholdMembers(trx, actor.lgCode, target.householdNo)).length === 0) {
+    const members = (await repo.findHouseholdMembers(trx, actor.lgCode, target.householdNo)).map((r) => ({
+      seq: r.history_seq,
+      record: recordOf(this.keys(actor), r),
+    }));
+    this.state(trx).members.set(target.householdNo, members);
+    if (members.length === 0) {
       throw refuse(
         'HOUSEHOLD_EMPTY',
         'この世帯には現在の世帯員がいません。新しい世帯として入力してください。',
@@ -1435,23 +1552,26 @@ export class ChangeService {
   private async checkNotRegistered(
     trx: repo.Trx,
     actor: Actor,
-    m: z.output<typeof NewPersonInput>,
+    members: ReadonlyArray<z.output<typeof NewPersonInput>>,
   ): Promise<void> {
-    await this.checkNumbersFree(trx, actor, { myNumber: m.myNumber, residentCode: m.residentCode });
+    await this.checkNumbersFree(trx, actor, {
+      myNumbers: members.flatMap((m) => (m.myNumber ? [m.myNumber] : [])),
+      residentCodes: members.flatMap((m) => (m.residentCode ? [m.residentCode] : [])),
+    });
   }
 
   private async checkNumbersFree(
     trx: repo.Trx,
     actor: Actor,
-    numbers: { myNumber?: string | undefined; residentCode?: string | undefined },
+    numbers: { myNumbers?: readonly string[]; residentCodes?: readonly string[] },
     exceptPersonNo?: string,
   ): Promise<void> {
     const holder = await repo.findCurrentHolder(
       trx,
       actor.lgCode,
       {
-        myNumberIndex: numbers.myNumber ? this.keys(actor).blindIndex(numbers.myNumber) : undefined,
-        residentCode: numbers.residentCode,
+        myNumberIndexes: (numbers.myNumbers ?? []).map((n) => this.keys(actor).blindIndex(n)),
+        residentCodes: numbers.residentCodes ?? [],
       },
       exceptPersonNo,
     );
@@ -1470,7 +1590,11 @@ export class ChangeService {
   }
 
   private async loadCurrent(trx: repo.Trx, actor: Actor, personNo: string): Promise<Loaded> {
-    const p = await this.load(trx, actor, personNo, true);
+    return this.current(await this.load(trx, actor, personNo, true));
+  }
+
+  private current(p: Loaded): Loaded {
+    const personNo = p.record.personNo;
     if (p.record.status !== 'current') {
       throw refuse(
         'ALREADY_REMOVED',
@@ -1481,9 +1605,36 @@ export class ChangeService {
     return p;
   }
 
+  /** The current members of a household, locked; call it with the household itself locked. */
   private async loadMembers(trx: repo.Trx, actor: Actor, householdNo: string): Promise<Loaded[]> {
     const rows = await repo.findHouseholdMembers(trx, actor.lgCode, householdNo, { forUpdate: true });
-    return rows.map((r) => ({ seq: r.history_seq, record: recordOf(this.keys(actor), r) }));
+    const members = rows.map((r) => this.lockedRow(trx, actor, r));
+    this.state(trx).members.set(householdNo, members);
+    return members;
+  }
+
+  /** A row read for update, mapped to the domain once per transaction. */
+  private lockedRow(trx: repo.Trx, actor: Actor, row: repo.ResidentRow): Loaded {
+    const locked = this.state(trx).locked;
+    const key = `${row.person_no}:${row.history_seq}`;
+    let loaded = locked.get(key);
+    if (!loaded) {
+      loaded = { seq: row.history_seq, record: recordOf(this.keys(actor), row) };
+      locked.set(key, loaded);
+    }
+    return loaded;
+  }
+
+  /** Current persons, locked (one statement); refused as `loadCurrent` refuses, in the order given. */
+  private async loadCurrentAll(trx: repo.Trx, actor: Actor, personNos: readonly string[]): Promise<Loaded[]> {
+    const rows = new Map(
+      (await repo.findResidentsForUpdate(trx, actor.lgCode, personNos)).map((r) => [r.person_no, r]),
+    );
+    return personNos.map((personNo) => {
+      const row = rows.get(personNo);
+      if (!row) throw personNotFound();
+      return this.current(this.lockedRow(trx, actor, row));
+    });
   }
 }
 

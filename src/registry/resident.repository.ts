@@ -60,23 +60,6 @@ export async function findMunicipalityName(db: Executor, lgCode: string): Promis
   return row?.name;
 }
 
-/** Takes the next serial of a kind (宛名番号, 世帯番号) for a municipality; serialised by the row lock. */
-export async function nextSerial(trx: Trx, lgCode: string, kind: 'person' | 'household'): Promise<number> {
-  const row = await trx
-    .insertInto('number_counter')
-    .values({ lg_code: lgCode, kind, last_value: 1 })
-    .onConflict((oc) =>
-      oc.columns(['lg_code', 'kind']).doUpdateSet({ last_value: sql<number>`number_counter.last_value + 1` }),
-    )
-    .returning('last_value')
-    .executeTakeFirstOrThrow();
-  return row.last_value;
-}
-
-export async function insertHousehold(trx: Trx, lgCode: string, householdNo: string): Promise<void> {
-  await trx.insertInto('household').values({ lg_code: lgCode, household_no: householdNo }).execute();
-}
-
 /** Locks a household for the rest of the transaction; false if it does not exist. */
 export async function lockHousehold(trx: Trx, lgCode: string, householdNo: string): Promise<boolean> {
   const row = await trx
@@ -139,6 +122,24 @@ export async function findResident(
   return q.executeTakeFirst();
 }
 
+/** Current-record rows of several persons of the live table, locked for update (in 宛名番号 order). */
+export async function findResidentsForUpdate(
+  trx: Trx,
+  lgCode: string,
+  personNos: readonly string[],
+): Promise<ResidentRow[]> {
+  if (personNos.length === 0) return [];
+  return trx
+    .selectFrom('resident')
+    .select(residentColumns)
+    .select(myNumberEncOf('resident'))
+    .where('lg_code', '=', lgCode)
+    .where('person_no', 'in', [...personNos])
+    .orderBy('person_no')
+    .forUpdate()
+    .execute();
+}
+
 /** Current members of a household (removed persons excluded), in member order. */
 export async function findHouseholdMembers(
   db: Executor,
@@ -186,22 +187,26 @@ export async function maxHouseholdOrder(trx: Trx, lgCode: string, householdNo: s
   return Number(row?.m ?? 0);
 }
 
-/** A current resident holding this 個人番号 (by its blind index) or 住民票コード, other than `exceptPersonNo`. */
+/**
+ * A current resident holding any of these 個人番号 (by their blind index) or 住民票コード, other than
+ * `exceptPersonNo`.
+ */
 export async function findCurrentHolder(
   db: Executor,
   lgCode: string,
-  numbers: { myNumberIndex?: Buffer | undefined; residentCode?: string | undefined },
+  numbers: { myNumberIndexes?: readonly Buffer[]; residentCodes?: readonly string[] },
   exceptPersonNo?: string,
 ): Promise<string | undefined> {
-  const { myNumberIndex, residentCode } = numbers;
-  if (!myNumberIndex && !residentCode) return undefined;
+  const myNumberIndexes = numbers.myNumberIndexes ?? [];
+  const residentCodes = numbers.residentCodes ?? [];
+  if (myNumberIndexes.length === 0 && residentCodes.length === 0) return undefined;
   // Through the indexes of the history's number columns: the snapshots holding either number, then whether
   // one of them is a current record. (Matching resident.record->>'residentCode' instead read every current
   // record: a sequential scan of the register for each person entered.)
   const held = sql.join(
     [
-      ...(myNumberIndex ? [sql`h.my_number_index = ${myNumberIndex}`] : []),
-      ...(residentCode ? [sql`h.resident_code = ${residentCode}`] : []),
+      ...myNumberIndexes.map((i) => sql`h.my_number_index = ${i}`),
+      ...residentCodes.map((c) => sql`h.resident_code = ${c}`),
     ],
     sql` OR `,
   );
@@ -234,26 +239,116 @@ export interface NewChangeRow {
   payload: Record<string, unknown>;
 }
 
-export async function insertChange(trx: Trx, c: NewChangeRow): Promise<number> {
-  const row = await trx
-    .insertInto('change')
-    .values({
-      lg_code: c.lgCode,
-      change_type: c.changeType,
-      change_kind: c.changeKind,
-      reason: c.reason,
-      effective_date: c.effectiveDate,
-      processed_on: c.processedOn,
-      notified_on: c.notifiedOn ?? null,
-      staff_id: c.staffId,
-      terminal_id: c.terminalId,
-      notes: c.notes ?? null,
-      cancels_change_id: c.cancelsChangeId ?? null,
-      payload: JSON.stringify(c.payload),
-    })
-    .returning('change_id')
-    .executeTakeFirstOrThrow();
-  return row.change_id;
+function changeValues(c: NewChangeRow) {
+  return {
+    lg_code: c.lgCode,
+    change_type: c.changeType,
+    change_kind: c.changeKind,
+    reason: c.reason,
+    effective_date: c.effectiveDate,
+    processed_on: c.processedOn,
+    notified_on: c.notifiedOn ?? null,
+    staff_id: c.staffId,
+    terminal_id: c.terminalId,
+    notes: c.notes ?? null,
+    cancels_change_id: c.cancelsChangeId ?? null,
+    payload: JSON.stringify(c.payload),
+  };
+}
+
+export interface ChangeClaim {
+  lgCode: string;
+  staffId: string;
+  now: Date;
+  /** Persons already on the register that the change touches (persons it enters can hold no edit lock). */
+  personNos: readonly string[];
+  /** How many new 世帯番号 and 宛名番号 the change gives. */
+  newHouseholds: number;
+  newPersons: number;
+  /** The change row; undefined in a dry run, which writes nothing. */
+  change: NewChangeRow | undefined;
+}
+
+export interface ClaimedChange {
+  /** Another staff member holds an edit lock on one of the persons: the caller refuses (and rolls back). */
+  lockedByOthers: boolean;
+  householdSerials: number[];
+  personSerials: number[];
+  changeId: number | undefined;
+}
+
+/**
+ * The first writes of a change, in one statement: checks the persons' edit locks held by others and ends
+ * the staff member's own, steps the 世帯番号 and 宛名番号 counters (gap-free: a counter row is locked until
+ * commit, which serialises a municipality's numbering; taken here, at the end of the checks, it is held
+ * for the writes alone) and inserts the change row. Counters are stepped household first, then person.
+ */
+export async function claimChange(trx: Trx, c: ChangeClaim): Promise<ClaimedChange> {
+  const ctes = [];
+  if (c.personNos.length > 0) {
+    ctes.push(
+      sql`released AS (${trx
+        .deleteFrom('edit_lock')
+        .where('lg_code', '=', c.lgCode)
+        .where('person_no', 'in', [...c.personNos])
+        .where('staff_id', '=', c.staffId)})`,
+    );
+  }
+  const counts = (
+    [
+      ['household', c.newHouseholds],
+      ['person', c.newPersons],
+    ] as const
+  ).filter(([, n]) => n > 0);
+  if (counts.length > 0) {
+    ctes.push(
+      sql`numbers AS (${trx
+        .insertInto('number_counter')
+        .values(counts.map(([kind, n]) => ({ lg_code: c.lgCode, kind, last_value: n })))
+        .onConflict((oc) =>
+          oc
+            .columns(['lg_code', 'kind'])
+            .doUpdateSet({ last_value: sql<number>`number_counter.last_value + excluded.last_value` }),
+        )
+        .returning(['kind', 'last_value'])})`,
+    );
+  }
+  if (c.change) {
+    ctes.push(
+      sql`inserted AS (${trx.insertInto('change').values(changeValues(c.change)).returning('change_id')})`,
+    );
+  }
+  const locked =
+    c.personNos.length > 0
+      ? sql<boolean>`EXISTS (${trx
+          .selectFrom('edit_lock')
+          .select('person_no')
+          .where('lg_code', '=', c.lgCode)
+          .where('person_no', 'in', [...c.personNos])
+          .where('staff_id', '<>', c.staffId)
+          .where('expires_at', '>', c.now)})`
+      : sql<boolean>`false`;
+  const last = (kind: 'household' | 'person') =>
+    counts.some(([k]) => k === kind)
+      ? sql<number>`(SELECT last_value FROM numbers WHERE kind = ${kind})`
+      : sql<null>`NULL::bigint`;
+  const { rows } = await sql<{
+    locked: boolean;
+    last_household: number | null;
+    last_person: number | null;
+    change_id: number | null;
+  }>`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}SELECT ${locked} AS locked,
+      ${last('household')} AS last_household, ${last('person')} AS last_person,
+      ${c.change ? sql`(SELECT change_id FROM inserted)` : sql`NULL::bigint`} AS change_id`.execute(trx);
+  const row = rows[0]!;
+  const serials = (lastValue: number | null, n: number) =>
+    Array.from({ length: n }, (_, i) => Number(lastValue) - n + 1 + i);
+  return {
+    lockedByOthers: row.locked,
+    householdSerials: serials(row.last_household, c.newHouseholds),
+    personSerials: serials(row.last_person, c.newPersons),
+    changeId: row.change_id === null ? undefined : Number(row.change_id),
+  };
 }
 
 export interface SnapshotWrite {
@@ -285,69 +380,107 @@ export interface SnapshotWrite {
   record: Record<string, unknown>;
 }
 
-/** Appends a snapshot to the history and points the current-record index at it. */
-export async function writeSnapshot(trx: Trx, s: SnapshotWrite): Promise<void> {
-  if ('myNumber' in s.record) throw new Error('a record is stored without its 個人番号 (see my-number.ts)');
-  const record = JSON.stringify(s.record);
-  await trx
-    .insertInto('resident_history')
-    .values({
-      lg_code: s.lgCode,
-      person_no: s.personNo,
-      history_seq: s.historySeq,
-      change_id: s.changeId,
-      status: s.status,
-      household_no: s.householdNo,
-      name_norm: s.search.nameNorm,
-      kana_norm: s.search.kanaNorm,
-      other_names_norm: s.search.otherNamesNorm,
-      address_norm: s.search.addressNorm,
-      birth_sort: s.search.birthSort,
-      sex: s.search.sex,
-      my_number_index: s.search.myNumberIndex,
-      my_number_enc: s.search.myNumberEnc,
-      resident_code: s.search.residentCode,
-      residence_card_no: s.search.residenceCardNo,
-      record,
-    })
-    .execute();
-  const current = {
-    history_seq: s.historySeq,
-    kind: s.kind,
-    status: s.status,
-    household_no: s.householdNo,
-    household_order: s.householdOrder,
-    relationship: s.relationship,
-    removed_on: s.removedOn,
-    planned_move_out: s.plannedMoveOut,
-    kana_sort: s.kanaSort,
-    record,
-    updated_at: sql<Date>`now()`,
-  };
-  await trx
-    .insertInto('resident')
-    .values({ lg_code: s.lgCode, person_no: s.personNo, ...current })
-    .onConflict((oc) => oc.columns(['lg_code', 'person_no']).doUpdateSet(current))
-    .execute();
-}
-
-export async function insertOutbox(
+/**
+ * The writes of a change after its change row, in one statement: the households it sets up, each person's
+ * new snapshot appended to the history with the current-record index pointed at it, and the outbox
+ * messages. (Foreign keys are checked at the end of the statement, so the household rows come first only
+ * in meaning.)
+ */
+export async function writeChange(
   trx: Trx,
-  lgCode: string,
-  messages: ReadonlyArray<{ topic: string; key: string; payload: Record<string, unknown> }>,
+  w: {
+    lgCode: string;
+    newHouseholdNos: readonly string[];
+    snapshots: readonly SnapshotWrite[];
+    messages: ReadonlyArray<{ topic: string; key: string; payload: Record<string, unknown> }>;
+  },
 ): Promise<void> {
-  if (messages.length === 0) return;
-  await trx
-    .insertInto('outbox')
-    .values(
-      messages.map((m) => ({
-        lg_code: lgCode,
-        topic: m.topic,
-        aggregate_key: m.key,
-        payload: JSON.stringify(m.payload),
-      })),
-    )
-    .execute();
+  const ctes = [];
+  if (w.newHouseholdNos.length > 0) {
+    ctes.push(
+      sql`households AS (${trx
+        .insertInto('household')
+        .values(w.newHouseholdNos.map((h) => ({ lg_code: w.lgCode, household_no: h })))})`,
+    );
+  }
+  if (w.snapshots.length > 0) {
+    const records = w.snapshots.map((s) => {
+      if ('myNumber' in s.record)
+        throw new Error('a record is stored without its 個人番号 (see my-number.ts)');
+      return JSON.stringify(s.record);
+    });
+    ctes.push(
+      sql`history AS (${trx.insertInto('resident_history').values(
+        w.snapshots.map((s, i) => ({
+          lg_code: s.lgCode,
+          person_no: s.personNo,
+          history_seq: s.historySeq,
+          change_id: s.changeId,
+          status: s.status,
+          household_no: s.householdNo,
+          name_norm: s.search.nameNorm,
+          kana_norm: s.search.kanaNorm,
+          other_names_norm: s.search.otherNamesNorm,
+          address_norm: s.search.addressNorm,
+          birth_sort: s.search.birthSort,
+          sex: s.search.sex,
+          my_number_index: s.search.myNumberIndex,
+          my_number_enc: s.search.myNumberEnc,
+          resident_code: s.search.residentCode,
+          residence_card_no: s.search.residenceCardNo,
+          record: records[i]!,
+        })),
+      )})`,
+      sql`current_records AS (${trx
+        .insertInto('resident')
+        .values(
+          w.snapshots.map((s, i) => ({
+            lg_code: s.lgCode,
+            person_no: s.personNo,
+            history_seq: s.historySeq,
+            kind: s.kind,
+            status: s.status,
+            household_no: s.householdNo,
+            household_order: s.householdOrder,
+            relationship: s.relationship,
+            removed_on: s.removedOn,
+            planned_move_out: s.plannedMoveOut,
+            kana_sort: s.kanaSort,
+            record: records[i]!,
+            updated_at: sql<Date>`now()`,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['lg_code', 'person_no']).doUpdateSet((eb) => ({
+            history_seq: eb.ref('excluded.history_seq'),
+            kind: eb.ref('excluded.kind'),
+            status: eb.ref('excluded.status'),
+            household_no: eb.ref('excluded.household_no'),
+            household_order: eb.ref('excluded.household_order'),
+            relationship: eb.ref('excluded.relationship'),
+            removed_on: eb.ref('excluded.removed_on'),
+            planned_move_out: eb.ref('excluded.planned_move_out'),
+            kana_sort: eb.ref('excluded.kana_sort'),
+            record: eb.ref('excluded.record'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )})`,
+    );
+  }
+  if (w.messages.length > 0) {
+    ctes.push(
+      sql`messages AS (${trx.insertInto('outbox').values(
+        w.messages.map((m) => ({
+          lg_code: w.lgCode,
+          topic: m.topic,
+          aggregate_key: m.key,
+          payload: JSON.stringify(m.payload),
+        })),
+      )})`,
+    );
+  }
+  if (ctes.length === 0) return;
+  await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
 }
 
 const changeColumns = [
