@@ -26,7 +26,8 @@ import { parseAuditInput } from './parse.js';
 /**
  * Appends one entry to its municipality's chain: locks the chain head (so appends are serialised and the
  * chain never forks), takes the next seq, hashes the entry onto the previous hash, inserts it and advances
- * the head (one statement), and runs the entry monitoring rules. Must be called in the transaction of the act itself.
+ * the head (one statement), and runs the entry monitoring rules. Must be called in the transaction of the
+ * act itself.
  */
 export async function appendAccessLog(
   trx: Transaction<Database>,
