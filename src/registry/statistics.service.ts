@@ -1,7 +1,8 @@
 /**
  * Annual statistics (住民基本台帳関係年報) for a municipality: permission `batch`, one repeatable-read
- * transaction for the aggregates (so stock and flows see the same register) and the access-log entry
- * (function 'batch', details {job: 'statistics', …}: dates and totals only, no personal data).
+ * snapshot for the aggregates (so stock and flows see the same register; on PostgreSQL shared with two more
+ * connections through pg_export_snapshot) and the access-log entry (function 'batch', details {job:
+ * 'statistics', …}: dates and totals only, no personal data).
  */
 import type { Db } from '../db/index.js';
 import { DomainError, requirePermission, type Actor, type Clock } from '../shared/index.js';
