@@ -48,35 +48,67 @@ export async function lockChainHead(trx: Trx, lgCode: string): Promise<ChainHead
   // The head exists after a municipality's first entry: one statement then, two more the first time.
   const head = await lock();
   if (head) return head;
-  await trx
-    .insertInto('audit_chain_head')
-    .values({ lg_code: lgCode, last_seq: 0, last_hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('lg_code').doNothing())
-    .execute();
+  await createChainHead(trx, lgCode);
   const created = await lock();
   if (!created) throw new Error(`the chain head of ${lgCode} could not be created`);
   return created;
 }
 
-/**
- * Inserts an entry and advances the chain head (locked by `lockChainHead`) to it, in one statement: the
- * fewer round trips under the head's lock, the more appends a municipality's chain takes per second.
- */
-export async function appendEntry(trx: Trx, row: AccessLogRow): Promise<void> {
-  await trx
-    .with('entry', (db) =>
-      db.insertInto('access_log').values({
-        ...row,
-        // Explicit casts: both drivers then send the same text for arrays and jsonb.
-        target_persons: sql<string[]>`${`{${row.target_persons.map(arrayElement).join(',')}}`}::text[]`,
-        criteria: row.criteria === null ? null : JSON.stringify(row.criteria),
-        details: row.details === null ? null : JSON.stringify(row.details),
-      }),
-    )
-    .updateTable('audit_chain_head')
-    .set({ last_seq: row.seq, last_hash: row.hash })
-    .where('lg_code', '=', row.lg_code)
+/** An entry to append: what the caller decides; the chain decides its seq and hashes. */
+export type NewEntryRow = Omit<AccessLogRow, 'seq' | 'prev_hash' | 'hash'>;
+
+/** What the chain gave an appended entry. */
+export type AppendedEntry = Pick<AccessLogRow, 'seq' | 'prev_hash' | 'hash'>;
+
+/** Creates the municipality's chain head at the genesis hash unless it exists (its first entry's step). */
+export async function createChainHead(db: Executor | Trx, lgCode: string): Promise<void> {
+  await db
+    .insertInto('audit_chain_head')
+    .values({ lg_code: lgCode, last_seq: 0, last_hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('lg_code').doNothing())
     .execute();
+}
+
+/**
+ * Appends an entry to its municipality's chain in one statement: locks the chain head, takes the next seq,
+ * hashes the entry onto the previous hash (`chainHashParts` gives the canonical text around the seq; the
+ * database puts the seq in), inserts it and advances the head.
+ * The head stays locked until commit: with one statement it is held for that statement and the commit
+ * alone, the fewer the round trips under it the more appends a municipality takes per second. Undefined
+ * when the municipality has no chain head yet (`createChainHead`, then again).
+ */
+export async function appendEntry(
+  trx: Trx,
+  row: NewEntryRow,
+  parts: { beforeSeq: string; afterSeq: string },
+): Promise<AppendedEntry | undefined> {
+  // Explicit casts: the values sit in a SELECT list, and both drivers then send the same text.
+  const targets = `{${row.target_persons.map(arrayElement).join(',')}}`;
+  const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
+  const { rows } = await sql<AppendedEntry>`
+    WITH head AS (
+      SELECT last_seq, last_hash FROM audit_chain_head WHERE lg_code = ${row.lg_code} FOR UPDATE
+    ), hashed AS (
+      SELECT last_seq + 1 AS seq, last_hash AS prev_hash,
+             encode(sha256(convert_to(last_hash || ${parts.beforeSeq}::text || (last_seq + 1)::text ||
+               ${parts.afterSeq}::text, 'UTF8')), 'hex') AS hash
+        FROM head
+    ), entry AS (
+      INSERT INTO access_log (lg_code, seq, occurred_at, staff_id, terminal_id, function, purpose,
+                              target_persons, my_number_accessed, my_number_printed, outcome, criteria,
+                              details, prev_hash, hash)
+      SELECT ${row.lg_code}::text, h.seq, ${row.occurred_at}::timestamptz, ${row.staff_id}::text, ${row.terminal_id}::text,
+             ${row.function}::text, ${row.purpose}::text, ${targets}::text[], ${row.my_number_accessed}::boolean,
+             ${row.my_number_printed}::boolean, ${row.outcome}::text, ${json(row.criteria)}::jsonb,
+             ${json(row.details)}::jsonb, h.prev_hash, h.hash
+        FROM hashed h
+      RETURNING seq, prev_hash, hash
+    ), moved AS (
+      UPDATE audit_chain_head SET last_seq = entry.seq, last_hash = entry.hash
+        FROM entry WHERE audit_chain_head.lg_code = ${row.lg_code}
+    )
+    SELECT seq, prev_hash, hash FROM entry`.execute(trx);
+  return rows[0];
 }
 
 export async function findChainHead(db: Executor, lgCode: string): Promise<ChainHeadRow | undefined> {

@@ -9,13 +9,13 @@ import {
   AccessLogInput,
   AuditFunction,
   AuditOutcome,
-  chainHash,
+  chainHashParts,
   type AccessLogEntry,
   type AuditContext,
 } from './access-log.js';
 import {
   appendEntry,
-  lockChainHead,
+  createChainHead,
   searchEntries,
   type AccessLogRow,
   type Executor,
@@ -24,10 +24,12 @@ import { evaluateEntryRules } from './monitoring.js';
 import { parseAuditInput } from './parse.js';
 
 /**
- * Appends one entry to its municipality's chain: locks the chain head (so appends are serialised and the
- * chain never forks), takes the next seq, hashes the entry onto the previous hash, inserts it and advances
- * the head (one statement), and runs the entry monitoring rules. Must be called in the transaction of the
- * act itself.
+ * Appends one entry to its municipality's chain in one statement (`appendEntry`: the chain head is locked,
+ * so appends are serialised and the chain never forks; the next seq is taken under it and the entry hashed
+ * onto the previous hash), then runs the entry monitoring rules, the head still locked. The time is the
+ * clock's as the entry is made, before any wait for the head: along the chain it may trail the previous
+ * entry's by that wait (milliseconds); the seq is the chain's order.
+ * Must be called in the transaction of the act itself.
  */
 export async function appendAccessLog(
   trx: Transaction<Database>,
@@ -35,10 +37,6 @@ export async function appendAccessLog(
   ctx: AuditContext,
 ): Promise<{ seq: number }> {
   const e = parseAuditInput(AccessLogInput, input);
-  const head = await lockChainHead(trx, e.lgCode);
-  const seq = head.last_seq + 1;
-  // The time is taken under the lock, so occurred_at never goes backwards along the chain.
-  const occurredAt = ctx.clock.now();
   const facts = Object.fromEntries(Object.entries(e.facts ?? {}).filter(([, v]) => v === true));
   const details =
     e.details === undefined && Object.keys(facts).length === 0
@@ -46,8 +44,7 @@ export async function appendAccessLog(
       : { ...(e.details ?? {}), ...(Object.keys(facts).length > 0 ? { facts } : {}) };
   const content = {
     lgCode: e.lgCode,
-    seq,
-    occurredAt,
+    occurredAt: ctx.clock.now(),
     staffId: e.staffId,
     terminalId: e.terminalId,
     function: e.function,
@@ -61,14 +58,22 @@ export async function appendAccessLog(
       e.criteria === undefined ? null : (JSON.parse(JSON.stringify(e.criteria)) as Record<string, unknown>),
     details: details === null ? null : (JSON.parse(JSON.stringify(details)) as Record<string, unknown>),
   };
+  const row = entryToRow({ ...content, seq: 0, prevHash: '', hash: '' });
+  const parts = chainHashParts(content);
+  let appended = await appendEntry(trx, row, parts);
+  if (!appended) {
+    await createChainHead(trx, e.lgCode);
+    appended = await appendEntry(trx, row, parts);
+    if (!appended) throw new Error(`the chain head of ${e.lgCode} could not be created`);
+  }
   const entry: AccessLogEntry = {
     ...content,
-    prevHash: head.last_hash,
-    hash: chainHash(head.last_hash, content),
+    seq: Number(appended.seq),
+    prevHash: appended.prev_hash,
+    hash: appended.hash,
   };
-  await appendEntry(trx, entryToRow(entry));
   await evaluateEntryRules(trx, entry, e.facts ?? {}, ctx);
-  return { seq };
+  return { seq: entry.seq };
 }
 
 export function entryToRow(e: AccessLogEntry): AccessLogRow {

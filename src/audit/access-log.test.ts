@@ -40,6 +40,27 @@ describe('appending', () => {
     expect(report.municipalities[0]!.entries).toBe(2);
   });
 
+  it('hashes in the database exactly as chainHash does, whatever the text holds', async () => {
+    const lg = await newMunicipality(handle.db);
+    const ctx = auditContext();
+    // Details the database must hash byte for byte: kanji and kana, quotes and backslashes, a nested "seq"
+    // key, JSON escapes (control characters, U+2028), characters outside the BMP, numbers, null.
+    const awkward = {
+      seq: 999,
+      note: '山田 "太郎" \\ ／ ｶﾅ \u0001\t\n \u2028 𠮷野家 🏠',
+      nested: { seq: '"seq":1', list: [1, 2.5, -3e-7, null, true] },
+      '': 'empty key',
+    };
+    for (let i = 0; i < 3; i += 1) {
+      await append(handle.db, entry(lg, { details: { ...awkward, i }, purpose: `照会 ${i}` }), ctx);
+    }
+    const rows = await entriesAfter(handle.db, lg, 0, 10);
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r.hash).toBe(chainHash(r.prev_hash, rowToEntry(r)));
+    expect(rows[2]!.details).toMatchObject({ note: awkward.note, nested: awkward.nested });
+    expect((await verifyAccessLog(handle.db, lg, key.publicKey)).ok).toBe(true);
+  });
+
   it('rolls back with the act: no entry for an act that did not happen', async () => {
     const lg = await newMunicipality(handle.db);
     const ctx = auditContext();

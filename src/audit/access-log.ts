@@ -6,7 +6,7 @@
  * and occurred_at (ISO, UTC). The first entry's prev_hash is 64 zeros. Including seq binds an entry to its
  * position, so moving an entry elsewhere is visible even when its content is intact.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { normalizeForSearch, type Clock } from '../shared/index.js';
@@ -115,12 +115,16 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** The hash an entry must carry when it sits at `seq` after `prevHash`. */
-export function chainHash(prevHash: string, content: ChainedContent, seq: number = content.seq): string {
-  const canonical = canonicalJson({
+/** The canonical text of an entry's content, with its occurredAt (ISO) and seq as given. */
+function canonicalContent(
+  content: Omit<ChainedContent, 'seq' | 'occurredAt'>,
+  occurredAt: string,
+  seq: number | string,
+): string {
+  return canonicalJson({
     lgCode: content.lgCode,
     seq,
-    occurredAt: content.occurredAt.toISOString(),
+    occurredAt,
     staffId: content.staffId,
     terminalId: content.terminalId,
     function: content.function,
@@ -132,7 +136,33 @@ export function chainHash(prevHash: string, content: ChainedContent, seq: number
     criteria: content.criteria,
     details: content.details,
   });
-  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+}
+
+/** The hash an entry must carry when it sits at `seq` after `prevHash`. */
+export function chainHash(prevHash: string, content: ChainedContent, seq: number = content.seq): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalContent(content, content.occurredAt.toISOString(), seq))
+    .digest('hex');
+}
+
+/** A stand-in for the seq no content can hold (a JSON string with a random part), cut out of the text. */
+const SEQ_MARK = `seq:${randomUUID()}`;
+
+/**
+ * The canonical text of an entry's content before and after its seq, for the database to hash when it
+ * takes the seq under the chain head's lock (`appendEntry`): at seq `n` after `prevHash`, `chainHash` is
+ * sha256(prevHash + beforeSeq + n + afterSeq).
+ */
+export function chainHashParts(content: Omit<ChainedContent, 'seq'>): {
+  beforeSeq: string;
+  afterSeq: string;
+} {
+  const parts = canonicalContent(content, content.occurredAt.toISOString(), SEQ_MARK).split(
+    JSON.stringify(SEQ_MARK),
+  );
+  if (parts.length !== 2) throw new Error('the canonical content must hold the seq once');
+  return { beforeSeq: parts[0]!, afterSeq: parts[1]! };
 }
 
 export const PROTECTED_PREFIX = 'hmac:';
