@@ -22,6 +22,10 @@ import { actorOf, authPlugin, authRoutes, staffRoutes, terminalRoutes } from './
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** PostgreSQL's pool for changes (`DatabaseHandle.changeDb`); `db` when not given. */
+  changeDb?: Db | undefined;
+  /** PostgreSQL's autonomous connection (`DatabaseHandle.autonomous`), where changes take their numbers. */
+  numbering?: Db | undefined;
   clock?: Clock;
   logger?: boolean | object;
   /** The access-log signing key; loaded from `config.audit.keyFile` when not given. */
@@ -86,7 +90,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { db, config, clock, keyring });
 
   const audit = { clock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const changes = new ChangeService(db, clock, audit, keyring);
+  const changes = new ChangeService(deps.changeDb ?? db, clock, audit, keyring, {
+    numbering: deps.numbering,
+  });
   const residents = new ResidentService(
     db,
     audit,

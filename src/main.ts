@@ -50,7 +50,12 @@ async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) =>
 function services(config: Config, handle: DatabaseHandle, keyring: Keyring) {
   const key = loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: key.criteriaKey };
-  return { key, changes: new ChangeService(handle.db, systemClock, audit, keyring) };
+  return {
+    key,
+    changes: new ChangeService(handle.changeDb ?? handle.db, systemClock, audit, keyring, {
+      numbering: handle.autonomous,
+    }),
+  };
 }
 
 /** Demo residents into an empty register, and the demo staff accounts (idempotent). Never in production. */
@@ -91,6 +96,8 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   const app = await buildApp({
     config,
     db: handle.db,
+    changeDb: handle.changeDb,
+    numbering: handle.autonomous,
     auditKey: key,
     keyring,
     logger: { level: config.logLevel },

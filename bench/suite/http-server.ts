@@ -18,6 +18,8 @@ await keyring.forMunicipality(config.lgCode);
 const app = await buildApp({
   config,
   db: handle.db,
+  changeDb: handle.changeDb,
+  numbering: handle.autonomous,
   keyring,
   auditKey: loadOrCreateAuditKey(config.audit.keyFile, { create: true }),
 });

@@ -1,4 +1,5 @@
 /** Latency statistics and the markdown summary table of the benchmark suite (bench/run.ts). */
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface Latency {
@@ -56,4 +57,28 @@ export function markdownTable(figures: readonly Figure[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The whole machine's busy CPU time so far (user, nice, system, irq, softirq from /proc/stat), in
+ * milliseconds; undefined off Linux. Read before and after a step, it gives the CPU the step cost the
+ * machine — the benchmark process and the database server together — which on a shared 2-core machine is
+ * steadier than the wall-clock rate it limits.
+ */
+export function machineBusyMs(): number | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [user, nice, system, , , irq, softirq] = text
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const ticks = [user, nice, system, irq, softirq].reduce<number>((a, b) => a + (b ?? 0), 0);
+  // USER_HZ is 100 on every Linux the benchmark runs on.
+  return ticks * 10;
 }

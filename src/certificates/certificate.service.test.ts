@@ -42,7 +42,7 @@ let foreigner: string;
 beforeAll(async () => {
   handle = await openTestDatabase();
   await ensureMunicipality(handle.db, TEST_LG_CODE, '架空市');
-  const { changes } = registryServices(handle.db, clock);
+  const { changes } = registryServices(handle, clock);
   const headInput = person({ name: { family: '山田', given: '太郎' }, birthDate: '1980-05-05' });
   headMyNumber = headInput.myNumber!;
   const family = await changes.moveIn(
@@ -296,7 +296,7 @@ describe('removed records and move-out', () => {
   let moverHousehold: string;
 
   beforeAll(async () => {
-    const { changes } = registryServices(handle.db, clock);
+    const { changes } = registryServices(handle, clock);
     const h = await changes.moveIn(
       actor,
       moveInOf([
@@ -354,7 +354,7 @@ describe('removed records and move-out', () => {
       requester: self(mover),
     };
     expect((await refusal(service.issue(actor, request))).code).toBe('NO_MOVE_OUT');
-    const { changes } = registryServices(handle.db, clock);
+    const { changes } = registryServices(handle, clock);
     await changes.moveOut(actor, {
       personNos: [mover],
       notifiedOn: '2026-11-26',

@@ -40,7 +40,7 @@ beforeAll(async () => {
   const config = testConfig();
   await ensureMunicipality(handle.db, TEST_LG_CODE, '架空市');
   await ensureMunicipality(handle.db, OTHER_LG_CODE, '隣接区');
-  const moved = await registryServices(handle.db, clock).changes.moveIn(
+  const moved = await registryServices(handle, clock).changes.moveIn(
     actor,
     moveInOf([person({ name: { family: '田中', given: '一郎' } })]),
   );

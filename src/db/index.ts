@@ -3,6 +3,7 @@
  * Both parse values the same way: calendar dates stay `YYYY-MM-DD` strings (never a JavaScript Date),
  * int8 becomes a number (ids stay far below 2^53), timestamps become Date instants.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -28,6 +29,23 @@ export interface DatabaseHandle {
    * which the pooled Kysely connections cannot stream). The caller ends it.
    */
   readonly connect?: () => Promise<pg.Client>;
+  /**
+   * PostgreSQL only: a small pool of its own (two connections) whose statements each commit on their own,
+   * outside any transaction of `db`, and without waiting for their WAL flush (`synchronous_commit` off).
+   * For a step that must not hold its rows until the caller's transaction commits: the change service takes
+   * 宛名番号/世帯番号 from the counters here. Not waiting for the flush loses nothing a caller relies on:
+   * the caller uses the result in a transaction that commits later with a synchronous commit, and flushing
+   * that commit's WAL record flushes every earlier record, this one's too; if the caller never commits,
+   * a counter step lost in a crash only means the number is given again.
+   */
+  readonly autonomous?: Db;
+  /**
+   * PostgreSQL only: the pool the change service runs on, whose connections prepare each statement once
+   * (`prepareStatements`). A change is a dozen short statements keyed by 宛名番号 and the like, the same
+   * texts every time; parsing and planning them anew cost PostgreSQL about as much as running them. Searches
+   * stay on `db`, planned for the values they are given.
+   */
+  readonly changeDb?: Db;
   close(): Promise<void>;
 }
 
@@ -67,12 +85,59 @@ export function openPostgres(
   };
   const pool = new pg.Pool({ ...settings, max: options.max ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const changesPool = new pg.Pool({ ...settings, max: options.max ?? 10 });
+  prepareStatements(changesPool);
+  const changes = new Kysely<Database>({ dialect: new PostgresDialect({ pool: changesPool }) });
+  const autonomous = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ ...settings, options: `${settings.options} -c synchronous_commit=off`, max: 2 }),
+    }),
+  });
   const connect = async () => {
     const client = new pg.Client(settings);
     await client.connect();
     return client;
   };
-  return { db, kind: 'postgres', connect, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    connect,
+    autonomous,
+    changeDb: changes,
+    close: async () => {
+      await Promise.all([db.destroy(), changes.destroy(), autonomous.destroy()]);
+    },
+  };
+}
+
+/** Statements a pooled connection prepares at most; past that, statements go unnamed (parsed each time). */
+const MAX_PREPARED = 500;
+
+/**
+ * Makes the pool's connections prepare each statement that has parameters under a name taken from its
+ * text, and run it by that name after: PostgreSQL then parses it once per connection and, after five runs,
+ * keeps a generic plan when that costs no more than planning for the values (plan_cache_mode auto). Kysely
+ * puts every value in a parameter, so the texts are the queries' shapes, a bounded set.
+ */
+function prepareStatements(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    const prepared = new Set<string>();
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    const named = (text: string, values: unknown[]) => {
+      const name = `jumin_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+      if (!prepared.has(name) && prepared.size >= MAX_PREPARED) return undefined;
+      prepared.add(name);
+      return { name, text, values };
+    };
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const [text, values] = args;
+      const config =
+        args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0
+          ? named(text, values)
+          : undefined;
+      return config ? query(config) : query(...args);
+    };
+  });
 }
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {

@@ -24,6 +24,8 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     db: handle.db,
     kind: 'postgres',
     ...(handle.connect ? { connect: handle.connect } : {}),
+    ...(handle.autonomous ? { autonomous: handle.autonomous } : {}),
+    ...(handle.changeDb ? { changeDb: handle.changeDb } : {}),
     async close() {
       await handle.close();
       const cleanup = new pg.Client({ connectionString: url });

@@ -113,7 +113,9 @@ export async function startE2e(options: E2eOptions): Promise<E2e> {
   await seedDemoStaff(handle.db, LG_CODE, systemClock, config, keyring);
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
-  const changes = new ChangeService(handle.db, systemClock, audit, keyring);
+  const changes = new ChangeService(handle.changeDb ?? handle.db, systemClock, audit, keyring, {
+    numbering: handle.autonomous,
+  });
   await seedDemoData(changes, system, { today: systemClock.today() });
   const residents = new ResidentService(
     handle.db,
@@ -122,7 +124,15 @@ export async function startE2e(options: E2eOptions): Promise<E2e> {
     keyring,
   );
 
-  const app = await buildApp({ config, db: handle.db, auditKey, keyring, webRoot });
+  const app = await buildApp({
+    config,
+    db: handle.db,
+    changeDb: handle.changeDb,
+    numbering: handle.autonomous,
+    auditKey,
+    keyring,
+    webRoot,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');

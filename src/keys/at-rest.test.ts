@@ -46,7 +46,7 @@ beforeAll(async () => {
   schema = (await sql<{ s: string }>`SELECT current_schema() AS s`.execute(handle.db)).rows[0]!.s;
   await ensureMunicipality(handle.db, LG, '架空市');
   const clock = testClock();
-  const { changes, residents } = registryServices(handle.db, clock);
+  const { changes, residents } = registryServices(handle, clock);
   await seedDemoData(changes, actor, { today: clock.today() });
   await seedDemoStaff(handle.db, LG, clock, loadConfig({ NODE_ENV: 'test' }), testKeyring(handle.db));
 

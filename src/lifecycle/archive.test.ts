@@ -40,7 +40,7 @@ describe('the removed-records archive', () => {
     handle = await openTestDatabase();
     deps = { db: handle.db, clock, monitoring: MONITORING, batchSize: 1 };
     await ensureMunicipality(handle.db, '999016', '架空市');
-    const { changes } = registryServices(handle.db, clock);
+    const { changes } = registryServices(handle, clock);
     clock.setDay('2020-01-10');
     const household = await changes.moveIn(
       actor,
@@ -114,7 +114,7 @@ describe('the removed-records archive', () => {
   });
 
   it('search, inquiry, issuance history and certificates still reach the archived person', async () => {
-    const { residents } = registryServices(handle.db, clock);
+    const { residents } = registryServices(handle, clock);
     const byName = await residents.search(actor, { name: 'ホゾンキュウコ' });
     expect(byName.hits.map((h) => [h.personNo, h.removed])).toEqual([[old, true]]);
     expect(
@@ -136,7 +136,7 @@ describe('the removed-records archive', () => {
   });
 
   it('changes to an archived person are refused until it is restored', async () => {
-    const { changes } = registryServices(handle.db, clock);
+    const { changes } = registryServices(handle, clock);
     const correction = {
       effectiveDate: '2025-06-01',
       personNo: old,

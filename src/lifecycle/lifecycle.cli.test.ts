@@ -30,7 +30,7 @@ const config = loadConfig(env);
 beforeAll(async () => {
   handle = await openTestDatabase();
   await ensureMunicipality(handle.db, LG_CODE, DEMO_CITY_NAME);
-  await seedDemoData(registryServices(handle.db, clock).changes, actor, {
+  await seedDemoData(registryServices(handle, clock).changes, actor, {
     today: clock.today(),
     households: 3,
   });

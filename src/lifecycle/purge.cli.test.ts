@@ -22,7 +22,7 @@ let first = '';
 let second = '';
 
 async function removedPerson(recordedOn: string): Promise<string> {
-  const { changes } = registryServices(handle.db, clock);
+  const { changes } = registryServices(handle, clock);
   clock.setDay('2021-03-01');
   const r = await changes.moveIn(
     actor,

@@ -88,7 +88,7 @@ describe('jumin purge', () => {
     deathDate: string,
     effective = recordedOn,
   ) {
-    const { changes } = registryServices(handle.db, clock);
+    const { changes } = registryServices(handle, clock);
     clock.setDay(inOn);
     const who = person({
       name: { family: '消去', given: `試験${label}` },
@@ -106,7 +106,7 @@ describe('jumin purge', () => {
   beforeAll(async () => {
     handle = await openTestDatabase();
     deps = { db: handle.db, clock, auditKey, monitoring: MONITORING, batchSize: 2 };
-    const { changes } = registryServices(handle.db, clock);
+    const { changes } = registryServices(handle, clock);
     await sql`INSERT INTO municipality (lg_code, name) VALUES ('999016', '架空市') ON CONFLICT DO NOTHING`.execute(
       handle.db,
     );
@@ -221,7 +221,7 @@ describe('jumin purge', () => {
     expect(report.verification?.traces).toEqual([]);
 
     // Searches by name, reading and number find nothing of them; the others are still there.
-    const { residents } = registryServices(handle.db, clock);
+    const { residents } = registryServices(handle, clock);
     for (const label of ['onBoundary', 'shared', 'unknown']) {
       expect((await residents.search(actor, { name: `試験${label}`, match: 'contains' })).total).toBe(0);
       expect((await residents.search(actor, { personNo: p[label]! })).total).toBe(0);

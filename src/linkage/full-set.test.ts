@@ -91,7 +91,7 @@ async function lastLogEntry() {
 
 beforeAll(async () => {
   handle = await openTestDatabase();
-  services = registryServices(handle.db, clock);
+  services = registryServices(handle, clock);
   const { changes } = services;
   await ensureMunicipality(handle.db, TEST_LG_CODE, '架空市');
   const first = await changes.moveIn(

@@ -18,7 +18,7 @@ const clock = testClock();
 beforeAll(async () => {
   handle = await openTestDatabase();
   await ensureMunicipality(handle.db, '999016', '架空市');
-  const { changes } = registryServices(handle.db, clock);
+  const { changes } = registryServices(handle, clock);
   await changes.moveIn(actor, moveInOf([person(), person({ relationship: '子' })]));
 }, 60_000);
 afterAll(async () => {

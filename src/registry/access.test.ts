@@ -38,7 +38,7 @@ function staff(
 beforeAll(async () => {
   handle = await openTestDatabase();
   clock = testClock();
-  ({ changes, residents } = registryServices(handle.db, clock));
+  ({ changes, residents } = registryServices(handle, clock));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
 });
 afterAll(async () => {

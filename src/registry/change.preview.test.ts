@@ -30,7 +30,7 @@ const other: Actor = { ...actor, staffId: 'staff-other', permissions: new Set(['
 
 beforeAll(async () => {
   handle = await openTestDatabase();
-  ({ changes, residents } = registryServices(handle.db, testClock()));
+  ({ changes, residents } = registryServices(handle, testClock()));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
 });
 afterAll(async () => {

@@ -17,7 +17,7 @@ let changes: ChangeService;
 
 beforeAll(async () => {
   handle = await openTestDatabase();
-  ({ changes } = registryServices(handle.db, testClock()));
+  ({ changes } = registryServices(handle, testClock()));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
 });
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
-import { DomainError, type FixedClock } from '../shared/index.js';
+import { DomainError, personNoFromSerial, type FixedClock } from '../shared/index.js';
 import type { ChangeService, ChangeResult } from './change.service.js';
 import { ensureMunicipality } from './resident.repository.js';
 import type { ResidentService } from './resident.service.js';
@@ -26,7 +26,7 @@ let residents: ResidentService;
 beforeAll(async () => {
   handle = await openTestDatabase();
   clock = testClock();
-  ({ changes, residents } = registryServices(handle.db, clock));
+  ({ changes, residents } = registryServices(handle, clock));
   await ensureMunicipality(handle.db, TEST_LG_CODE, 'テスト市');
 });
 afterAll(async () => {
@@ -750,5 +750,63 @@ describe('refusals leave nothing written', () => {
       'ALREADY_REGISTERED',
     );
     await changes.moveIn(actor, moveInOf([{ ...person(), residentCode: first.residentCode }]));
+  });
+});
+
+describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
+  const lastPersonSerial = async () =>
+    Number(
+      (
+        await handle.db
+          .selectFrom('number_counter')
+          .select('last_value')
+          .where('lg_code', '=', TEST_LG_CODE)
+          .where('kind', '=', 'person')
+          .executeTakeFirstOrThrow()
+      ).last_value,
+    );
+
+  it('commits a change’s numbers at once, so the counter is not held through its commit', async () => {
+    await changes.moveIn(actor, moveInOf([person()]));
+    const before = await lastPersonSerial();
+    const rowsBefore = await counts();
+    // Another transaction holds the municipality's access-log chain head, which a change locks last.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let heldPid!: number;
+    let holding!: () => void;
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const holder = handle.db.transaction().execute(async (trx) => {
+      heldPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
+      await sql`SELECT 1 FROM audit_chain_head WHERE lg_code = ${TEST_LG_CODE} FOR UPDATE`.execute(trx);
+      holding();
+      await released;
+    });
+    await isHolding;
+    const blocked = changes.moveIn(actor, moveInOf([person()])).then(
+      () => 'committed',
+      (e: unknown) => e,
+    );
+    // Wait until the move-in queues behind the holder, then look at the counter from outside.
+    let waiting: number | undefined;
+    for (let i = 0; i < 500 && waiting === undefined; i += 1) {
+      const { rows } = await sql<{ pid: number }>`
+        SELECT pid FROM pg_stat_activity WHERE ${heldPid}::int = ANY(pg_blocking_pids(pid))`.execute(
+        handle.db,
+      );
+      waiting = rows[0]?.pid;
+      if (waiting === undefined) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(waiting, 'the move-in waits for the chain head').toBeDefined();
+    // Its 宛名番号 is already taken and committed, though the move-in itself has not committed.
+    expect(await lastPersonSerial()).toBe(before + 1);
+    // Cancelled there, the move-in rolls back; the number it took stays taken (a gap) and nothing else stays.
+    await sql`SELECT pg_cancel_backend(${waiting}::int)`.execute(handle.db);
+    expect(await blocked).toBeInstanceOf(Error);
+    release();
+    await holder;
+    expect(await counts()).toEqual(rowsBefore);
+    const next = await changes.moveIn(actor, moveInOf([person()]));
+    expect(next.persons[0]!.personNo).toBe(personNoFromSerial(before + 2));
   });
 });

@@ -149,9 +149,9 @@ const PROVISIONAL_TOP = 999_999_999;
 
 /**
  * The 宛名番号 and 世帯番号 a change gives. While the change is built and checked they are provisional
- * (the top of the range, counted down); `commit` takes the real ones from the counters (whose rows stay
- * locked until commit, serialising a municipality's numbering) only when every check before the edit locks
- * has passed, and puts them in place of the provisional ones.
+ * (the top of the range, counted down); `commit` takes the real ones from the counters (see the service's
+ * `numbering`) only when every check up to the edit locks has passed, and puts them in place of the
+ * provisional ones.
  */
 class NewNumbers {
   readonly persons: PersonNo[] = [];
@@ -296,13 +296,26 @@ export class ChangeService {
   /** Per open change transaction; `commit` ends it. */
   private readonly transactions = new WeakMap<repo.Trx, TransactionState>();
 
+  private readonly numbering: Db | undefined;
+  private readonly dryRun: boolean;
+
+  /**
+   * `options.numbering`: where the 宛名番号/世帯番号 counters are stepped — on PostgreSQL the database's
+   * autonomous connection (`DatabaseHandle.autonomous`), so a counter row is locked for one statement and not
+   * through each change's commit, and a municipality's changes run side by side (a change that fails leaves
+   * a gap in the numbers). Without it (the embedded database, whose one connection serialises everything
+   * anyway) they are stepped in the change's own transaction and stay gap-free.
+   */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly audit: AuditSettings,
     private readonly keyring: Keyring,
-    private readonly dryRun = false,
-  ) {}
+    options: { numbering?: Db | undefined; dryRun?: boolean } = {},
+  ) {
+    this.numbering = options.numbering;
+    this.dryRun = options.dryRun ?? false;
+  }
 
   private state(trx: repo.Trx): TransactionState {
     let state = this.transactions.get(trx);
@@ -367,7 +380,7 @@ export class ChangeService {
   }
 
   async preview(actor: Actor, operation: ChangeOperation, raw: unknown): Promise<ChangePreview> {
-    this.dryRunner ??= new ChangeService(this.db, this.clock, this.audit, this.keyring, true);
+    this.dryRunner ??= new ChangeService(this.db, this.clock, this.audit, this.keyring, { dryRun: true });
     const dry = this.dryRunner;
     let rollback: DryRunRollback;
     try {
@@ -1281,15 +1294,17 @@ export class ChangeService {
           now,
           processedOn,
         );
-    // One statement: the edit locks, the numbers the change gives and (unless a dry run) its change row.
-    // Persons entering the register hold no edit lock: they are not on it yet.
+    // One statement: the edit locks, (unless a dry run) the change row and, when they are taken in this
+    // transaction, the numbers the change gives. Persons entering the register hold no edit lock: they are
+    // not on it yet.
+    const counts = { households: state.numbers.households.length, persons: state.numbers.persons.length };
+    const numbersHere = !this.dryRun && !this.numbering;
     const claimed = await repo.claimChange(trx, {
       lgCode: actor.lgCode,
       staffId: actor.staffId,
       now,
       personNos: parsed.filter((r) => r.before).map((r) => r.after.personNo),
-      newHouseholds: state.numbers.households.length,
-      newPersons: state.numbers.persons.length,
+      numbers: numbersHere ? counts : { households: 0, persons: 0 },
       change: this.dryRun
         ? undefined
         : {
@@ -1314,13 +1329,19 @@ export class ChangeService {
         '他の職員がこの方の記録を編集中です。編集が終わるまでは参照のみ可能です。時間をおいて再度お試しください。',
       );
     }
+    // A dry run shows the numbers the counters would give next and steps none of them.
+    const serials = this.dryRun
+      ? await repo.peekNumbers(trx, actor.lgCode, counts)
+      : this.numbering
+        ? await repo.takeNumbers(this.numbering, actor.lgCode, counts)
+        : claimed;
     const given = state.numbers.give({
-      persons: claimed.personSerials,
-      households: claimed.householdSerials,
+      persons: serials.personSerials,
+      households: serials.householdSerials,
     });
     const records = parsed.map((r) => ({ before: r.before, after: given.inRecord(r.after) }));
     const personNos = records.map((r) => r.after.personNo);
-    // A dry run stops here, every check passed: throwing rolls back all it did (counters included).
+    // A dry run stops here, every check passed: throwing rolls back all it did.
     if (this.dryRun) throw new DryRunRollback(d, records);
     const keys = this.keys(actor);
     const changeId = claimed.changeId!;

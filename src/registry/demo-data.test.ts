@@ -28,7 +28,7 @@ async function seeded(): Promise<Seeded> {
   const handle = await openTestDatabase();
   await ensureMunicipality(handle.db, actor.lgCode, DEMO_CITY_NAME);
   const clock = new FixedClock(NOW);
-  const { changes } = registryServices(handle.db, clock);
+  const { changes } = registryServices(handle, clock);
   const summary = await seedDemoData(changes, actor, { today: clock.today() });
   return { handle, summary };
 }

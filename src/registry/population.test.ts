@@ -122,7 +122,7 @@ describe('loadPopulation', () => {
   });
 
   it('loads N = 500; search finds a generated person by kana and by My Number; numbering goes on', async () => {
-    const { audit, residents, changes } = registryServices(handle.db, clock);
+    const { audit, residents, changes } = registryServices(handle, clock);
     const before = await handle.db
       .selectFrom('access_log')
       .select((eb) => eb.fn.countAll().as('n'))
@@ -214,7 +214,7 @@ describe.runIf(process.env['DATABASE_URL'])('loadPopulation by COPY (PostgreSQL)
   });
 
   it('bulk-loads an empty register with every index and key restored, then appends in batches', async () => {
-    const { audit, residents } = registryServices(handle.db, clock);
+    const { audit, residents } = registryServices(handle, clock);
     const keyring = testKeyring(handle.db);
     const before = await shape();
     expect(before.some((d) => d.includes('gin_trgm_ops'))).toBe(true);

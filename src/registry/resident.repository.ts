@@ -256,32 +256,104 @@ function changeValues(c: NewChangeRow) {
   };
 }
 
+/** How many new 世帯番号 and 宛名番号 a change gives. */
+export interface NumberCounts {
+  households: number;
+  persons: number;
+}
+
+/** The serials given, in order: a counter's numbers without their check digit. */
+export interface Serials {
+  householdSerials: number[];
+  personSerials: number[];
+}
+
 export interface ChangeClaim {
   lgCode: string;
   staffId: string;
   now: Date;
   /** Persons already on the register that the change touches (persons it enters can hold no edit lock). */
   personNos: readonly string[];
-  /** How many new 世帯番号 and 宛名番号 the change gives. */
-  newHouseholds: number;
-  newPersons: number;
+  /**
+   * Numbers to take from the counters in this statement, in the change's transaction (see `claimChange`);
+   * none when the caller takes them elsewhere (`takeNumbers`) or not at all.
+   */
+  numbers: NumberCounts;
   /** The change row; undefined in a dry run, which writes nothing. */
   change: NewChangeRow | undefined;
 }
 
-export interface ClaimedChange {
+export interface ClaimedChange extends Serials {
   /** Another staff member holds an edit lock on one of the persons: the caller refuses (and rolls back). */
   lockedByOthers: boolean;
-  householdSerials: number[];
-  personSerials: number[];
   changeId: number | undefined;
+}
+
+/** The counter kinds to step, household first, then person, as every numbering steps them. */
+function countsToStep(n: NumberCounts): Array<readonly ['household' | 'person', number]> {
+  return (
+    [
+      ['household', n.households],
+      ['person', n.persons],
+    ] as const
+  ).filter(([, k]) => k > 0);
+}
+
+/** The upsert that steps the counters by `counts`, returning each kind's new last value. */
+function stepCounters(db: Executor, lgCode: string, counts: NumberCounts) {
+  return db
+    .insertInto('number_counter')
+    .values(countsToStep(counts).map(([kind, n]) => ({ lg_code: lgCode, kind, last_value: n })))
+    .onConflict((oc) =>
+      oc
+        .columns(['lg_code', 'kind'])
+        .doUpdateSet({ last_value: sql<number>`number_counter.last_value + excluded.last_value` }),
+    )
+    .returning(['kind', 'last_value']);
+}
+
+/** The `n` serials up to and including `lastValue`. */
+function serialsUpTo(lastValue: number | null | undefined, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => Number(lastValue ?? 0) - n + 1 + i);
+}
+
+/**
+ * Steps the counters in a statement of its own on `db` and returns the serials given. On the change
+ * service's autonomous connection (`DatabaseHandle.autonomous`) the statement commits at once, so the
+ * counter row is locked for that statement alone and a municipality's changes are not serialised through
+ * their commits; a change that then fails leaves its numbers unused (a gap, which the 宛名番号 allows).
+ */
+export async function takeNumbers(db: Executor, lgCode: string, counts: NumberCounts): Promise<Serials> {
+  if (countsToStep(counts).length === 0) return { householdSerials: [], personSerials: [] };
+  const rows = await stepCounters(db, lgCode, counts).execute();
+  const last = (kind: string) => rows.find((r) => r.kind === kind)?.last_value;
+  return {
+    householdSerials: serialsUpTo(last('household'), counts.households),
+    personSerials: serialsUpTo(last('person'), counts.persons),
+  };
+}
+
+/** The serials the counters would give next, stepping and locking nothing (a dry run's numbers). */
+export async function peekNumbers(db: Executor, lgCode: string, counts: NumberCounts): Promise<Serials> {
+  if (countsToStep(counts).length === 0) return { householdSerials: [], personSerials: [] };
+  const rows = await db
+    .selectFrom('number_counter')
+    .select(['kind', 'last_value'])
+    .where('lg_code', '=', lgCode)
+    .execute();
+  const next = (kind: string, n: number) =>
+    serialsUpTo(Number(rows.find((r) => r.kind === kind)?.last_value ?? 0) + n, n);
+  return {
+    householdSerials: next('household', counts.households),
+    personSerials: next('person', counts.persons),
+  };
 }
 
 /**
  * The first writes of a change, in one statement: checks the persons' edit locks held by others and ends
- * the staff member's own, steps the 世帯番号 and 宛名番号 counters (gap-free: a counter row is locked until
- * commit, which serialises a municipality's numbering; taken here, at the end of the checks, it is held
- * for the writes alone) and inserts the change row. Counters are stepped household first, then person.
+ * the staff member's own, steps the 世帯番号 and 宛名番号 counters when asked to (`numbers`: then gap-free,
+ * as the counter row stays locked until commit, which serialises a municipality's numbering; taken here,
+ * at the end of the checks, it is held for the writes alone) and inserts the change row.
  */
 export async function claimChange(trx: Trx, c: ChangeClaim): Promise<ClaimedChange> {
   const ctes = [];
@@ -294,25 +366,8 @@ export async function claimChange(trx: Trx, c: ChangeClaim): Promise<ClaimedChan
         .where('staff_id', '=', c.staffId)})`,
     );
   }
-  const counts = (
-    [
-      ['household', c.newHouseholds],
-      ['person', c.newPersons],
-    ] as const
-  ).filter(([, n]) => n > 0);
-  if (counts.length > 0) {
-    ctes.push(
-      sql`numbers AS (${trx
-        .insertInto('number_counter')
-        .values(counts.map(([kind, n]) => ({ lg_code: c.lgCode, kind, last_value: n })))
-        .onConflict((oc) =>
-          oc
-            .columns(['lg_code', 'kind'])
-            .doUpdateSet({ last_value: sql<number>`number_counter.last_value + excluded.last_value` }),
-        )
-        .returning(['kind', 'last_value'])})`,
-    );
-  }
+  const counts = countsToStep(c.numbers);
+  if (counts.length > 0) ctes.push(sql`numbers AS (${stepCounters(trx, c.lgCode, c.numbers)})`);
   if (c.change) {
     ctes.push(
       sql`inserted AS (${trx.insertInto('change').values(changeValues(c.change)).returning('change_id')})`,
@@ -341,12 +396,10 @@ export async function claimChange(trx: Trx, c: ChangeClaim): Promise<ClaimedChan
       ${last('household')} AS last_household, ${last('person')} AS last_person,
       ${c.change ? sql`(SELECT change_id FROM inserted)` : sql`NULL::bigint`} AS change_id`.execute(trx);
   const row = rows[0]!;
-  const serials = (lastValue: number | null, n: number) =>
-    Array.from({ length: n }, (_, i) => Number(lastValue) - n + 1 + i);
   return {
     lockedByOthers: row.locked,
-    householdSerials: serials(row.last_household, c.newHouseholds),
-    personSerials: serials(row.last_person, c.newPersons),
+    householdSerials: serialsUpTo(row.last_household, c.numbers.households),
+    personSerials: serialsUpTo(row.last_person, c.numbers.persons),
     changeId: row.change_id === null ? undefined : Number(row.change_id),
   };
 }

@@ -33,7 +33,7 @@ const smithPerson = foreignPerson();
 
 beforeAll(async () => {
   handle = await openTestDatabase();
-  ({ changes, residents } = registryServices(handle.db, testClock()));
+  ({ changes, residents } = registryServices(handle, testClock()));
   // Named as in the test addresses (架空市…), so that an address may be typed without the city.
   await ensureMunicipality(handle.db, TEST_LG_CODE, '架空市');
   takahashi = await changes.moveIn(actor, moveInOf([takahashiPerson]));

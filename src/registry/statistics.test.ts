@@ -84,7 +84,7 @@ describe('annual statistics on a small register built through ChangeService', ()
   beforeAll(async () => {
     handle = await openTestDatabase();
     clock = testClock();
-    const services = registryServices(handle.db, clock);
+    const services = registryServices(handle, clock);
     changes = services.changes;
     // On PostgreSQL the aggregates run side by side, each on its own connection in one snapshot.
     audit = services.audit;
@@ -305,7 +305,7 @@ describe('annual statistics on a small register built through ChangeService', ()
   });
 
   it('totals a generated population as the current residents counted independently', async () => {
-    const services = registryServices(handle.db, clock);
+    const services = registryServices(handle, clock);
     await loadPopulation({
       db: handle.db,
       keyring: testKeyring(handle.db),

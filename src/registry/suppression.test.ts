@@ -23,7 +23,7 @@ const PURPOSE = { purpose: '届出の受付' };
 beforeAll(async () => {
   handle = await openTestDatabase();
   clock = testClock();
-  const services = registryServices(handle.db, clock);
+  const services = registryServices(handle, clock);
   ({ changes, residents } = services);
   suppressions = new SuppressionService(handle.db, {
     audit: { clock, monitoring: services.audit.monitoring },

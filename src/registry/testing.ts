@@ -3,7 +3,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config.js';
-import type { Db } from '../db/index.js';
+import { Kysely } from 'kysely';
+import type { Db, DatabaseHandle } from '../db/index.js';
 import { testKeyring } from '../keys/testing.js';
 import {
   FixedClock,
@@ -33,13 +34,21 @@ export const FULL_VIEW: InquiryOptions = {
   reveal: ['myNumber', 'residentCode', 'honseki', 'residenceStatus'],
 };
 
-/** The register's services on a test database, logging to its real access log. */
-export function registryServices(db: Db, clock: Clock) {
+/**
+ * The register's services on a test database, logging to its real access log. Given the database's handle,
+ * changes run as the application runs them (on PostgreSQL: on the change pool, numbers taken on the
+ * autonomous connection).
+ */
+export function registryServices(database: Db | DatabaseHandle, clock: Clock) {
+  const { db, changeDb, numbering } =
+    database instanceof Kysely
+      ? { db: database, changeDb: database, numbering: undefined }
+      : { db: database.db, changeDb: database.changeDb ?? database.db, numbering: database.autonomous };
   const config = loadConfig({ NODE_ENV: 'test' });
   const audit: AuditSettings = { clock, monitoring: config.monitoring, criteriaKey: randomBytes(32) };
   return {
     audit,
-    changes: new ChangeService(db, clock, audit, testKeyring(db)),
+    changes: new ChangeService(changeDb, clock, audit, testKeyring(db), { numbering }),
     residents: new ResidentService(
       db,
       audit,
