@@ -33,9 +33,9 @@ export interface ChainHeadRow {
 }
 
 /**
- * Locks the municipality's chain head for the rest of the transaction, creating it on first use: every
- * append (and every seal) of one municipality waits here, so seqs are handed out one at a time and the
- * chain never forks.
+ * Locks the municipality's chain head for the rest of the transaction, creating it on first use: a seal
+ * waits here as every append does (`appendEntry` locks the head in its own statement), so seqs are handed
+ * out one at a time and the chain never forks.
  */
 export async function lockChainHead(trx: Trx, lgCode: string): Promise<ChainHeadRow> {
   const lock = () =>

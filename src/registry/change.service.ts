@@ -1276,8 +1276,8 @@ export class ChangeService {
     await this.checkHouseholds(trx, actor, parsed, new Set(d.headRequired ?? []), state);
     const now = this.clock.now();
     const processedOn = this.clock.today();
-    // Before the numbers are taken (their counter rows stay locked until commit): households the change
-    // sets up are not in the register yet, so no suppression can name them.
+    // Before the numbers are taken (in the embedded database their counter rows then stay locked until
+    // commit): households the change sets up are not in the register yet, so no suppression can name them.
     const confirmedSuppressions = d.skipSuppression
       ? []
       : await checkSuppression(
