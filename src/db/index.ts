@@ -41,9 +41,10 @@ export interface DatabaseHandle {
   readonly autonomous?: Db;
   /**
    * PostgreSQL only: the pool the change service runs on, whose connections prepare each statement once
-   * (`prepareStatements`). A change is a dozen short statements keyed by 宛名番号 and the like, the same
-   * texts every time; parsing and planning them anew cost PostgreSQL about as much as running them. Searches
-   * stay on `db`, planned for the values they are given.
+   * (`prepareStatements`). A change is a handful of short statements keyed by 宛名番号 and the like, the
+   * same texts every time; parsing and planning them anew took about a third of PostgreSQL's time in a
+   * change. Searches stay on `db`, planned for the values they are given. A `SELECT *` prepared before a
+   * migration changed its table's columns fails on that connection: migrations run before a server serves.
    */
   readonly changeDb?: Db;
   close(): Promise<void>;
