@@ -78,3 +78,59 @@ describe('database layer', () => {
     expect(up.map((u) => u.replace('Up', 'Down')).reverse()).toEqual(down);
   });
 });
+
+describe.runIf(process.env['DATABASE_URL'])('the PostgreSQL pools', () => {
+  beforeAll(async () => {
+    await handle.db
+      .insertInto('municipality')
+      .values({ lg_code: '999016', name: 'テスト市' })
+      .onConflict((oc) => oc.column('lg_code').doNothing())
+      .execute();
+  });
+
+  it('prepares the change pool’s statements once per connection and runs them by name', async () => {
+    const changeDb = handle.changeDb!;
+    const { named, plain } = await changeDb.transaction().execute(async (trx) => {
+      const lookup = (code: string) =>
+        trx.selectFrom('municipality').select('name').where('lg_code', '=', code).executeTakeFirst();
+      // The same text with other values: one prepared statement, each run answering for its own values.
+      expect(await lookup('999016')).toEqual({ name: 'テスト市' });
+      expect(await lookup('000000')).toBeUndefined();
+      expect(await lookup('999016')).toEqual({ name: 'テスト市' });
+      const prepared = await sql<{ name: string; statement: string }>`
+        SELECT name, statement FROM pg_prepared_statements WHERE statement LIKE '%municipality%'`.execute(
+        trx,
+      );
+      return { named: prepared.rows, plain: await sql<{ n: number }>`SELECT 1 AS n`.execute(trx) };
+    });
+    expect(named).toHaveLength(1);
+    expect(named[0]!.name).toMatch(/^jumin_/);
+    expect(plain.rows).toEqual([{ n: 1 }]);
+    // The main pool, where searches run, prepares nothing.
+    const main = await handle.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('municipality').select('name').where('lg_code', '=', '999016').execute();
+      return (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements`.execute(trx))
+        .rows[0]!.n;
+    });
+    expect(main).toBe(0);
+  });
+
+  it('commits on the autonomous pool at once, outside any open transaction of the main pool', async () => {
+    const autonomous = handle.autonomous!;
+    const counter = (db: typeof handle.db) =>
+      db.selectFrom('number_counter').select('last_value').where('lg_code', '=', '999016').executeTakeFirst();
+    await handle.db.transaction().execute(async (trx) => {
+      expect(await counter(trx)).toBeUndefined();
+      await autonomous
+        .insertInto('number_counter')
+        .values({ lg_code: '999016', kind: 'person', last_value: 7 })
+        .execute();
+      // The open transaction already sees it: the statement committed on its own.
+      expect(await counter(trx)).toEqual({ last_value: 7 });
+    });
+    const { rows } = await sql<{
+      setting: string;
+    }>`SELECT current_setting('synchronous_commit') AS setting`.execute(autonomous);
+    expect(rows[0]!.setting).toBe('off');
+  });
+});
