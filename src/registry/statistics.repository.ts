@@ -13,6 +13,9 @@
  * - The persons in "later" are reconstructed from their history (resident_history_all): the snapshot in
  *   force on D is the highest 履歴番号 whose change is valid and whose effective date — and that of every
  *   valid change before it — is on or before D (a snapshot cannot take effect before the ones it builds on).
+ *   That is the last valid snapshot before the person's first valid snapshot dated after D (every valid one
+ *   before that is dated on or before D, and none after it can be in force), so "later" keeps that first
+ *   履歴番号 and the reconstruction steps back from it on the primary key: usually one snapshot read.
  * - A person counts when that snapshot is current and any planned move-out (転出予定) is after D.
  * The cost of the reconstruction grows with the number of persons changed after D: cheap for January 1
  * run early in the year, close to a walk of the whole history for a day decades back.
@@ -81,33 +84,30 @@ export function stockQuery(
     GROUP BY area, has_japanese, has_foreign`;
   return sql<StockRow>`
     WITH later AS (
-      SELECT DISTINCT h.person_no
+      SELECT h.person_no, min(h.history_seq) AS first_later
       FROM change c
       JOIN resident_history_all h ON h.change_id = c.change_id
       WHERE c.lg_code = ${lgCode}
         AND c.effective_date > ${asOf}::date
         AND c.cancels_change_id IS NULL
         AND NOT EXISTS (SELECT 1 FROM change x WHERE x.cancels_change_id = c.change_id)
+      GROUP BY h.person_no
     ),
-    -- Per person (a lateral lookup on the history's primary key, never a scan of the whole history):
-    -- the snapshot in force at the end of the day.
+    -- Per person (a backward step on the history's primary key from the first later snapshot, never a
+    -- scan of the whole history): the last valid snapshot before it, which is the one in force on the day.
     past AS (
       SELECT s.*
       FROM later l
       CROSS JOIN LATERAL (
-        SELECT w.*
-        FROM (
-          SELECT h.history_seq, h.status, h.household_no, h.birth_sort, h.sex, h.record,
-                 max(c.effective_date) OVER (ORDER BY h.history_seq) AS in_force_from
-          FROM resident_history_all h
-          JOIN change c ON c.change_id = h.change_id
-          WHERE h.lg_code = ${lgCode}
-            AND h.person_no = l.person_no
-            AND c.cancels_change_id IS NULL
-            AND NOT EXISTS (SELECT 1 FROM change x WHERE x.cancels_change_id = c.change_id)
-        ) w
-        WHERE w.in_force_from <= ${asOf}::date
-        ORDER BY w.history_seq DESC
+        SELECT h.status, h.household_no, h.birth_sort, h.sex, h.record
+        FROM resident_history_all h
+        JOIN change c ON c.change_id = h.change_id
+        WHERE h.lg_code = ${lgCode}
+          AND h.person_no = l.person_no
+          AND h.history_seq < l.first_later
+          AND c.cancels_change_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM change x WHERE x.cancels_change_id = c.change_id)
+        ORDER BY h.history_seq DESC
         LIMIT 1
       ) s
     ),

@@ -334,4 +334,84 @@ describe('annual statistics on a small register built through ChangeService', ()
       .reduce((n, a) => n + a.population.total.total, 0);
     expect(wardSum).toBe(s.population.total.total.total);
   });
+
+  it("reconstructs past days as a walk of every person's whole history does", async () => {
+    // On top of the small register and the generated population (whose histories span decades): a 転居
+    // that is cancelled, and a 転居 entered after a later-dated one but dated before it.
+    const { rows: picked } = await sql<{ person_no: string }>`
+      SELECT min(person_no) AS person_no FROM resident
+      WHERE lg_code = ${TEST_LG_CODE} AND status = 'current' AND planned_move_out IS NULL
+      GROUP BY household_no HAVING count(*) = 1
+      ORDER BY 1 LIMIT 2`.execute(handle.db);
+    const [first, second] = picked.map((r) => r.person_no);
+    const moveWithin = (personNo: string, effectiveDate: string) =>
+      changes.moveWithin(actor, {
+        effectiveDate,
+        notifiedOn: effectiveDate,
+        personNos: [personNo],
+        address: ADDRESS_2,
+        household: { mode: 'same' },
+      });
+    const cancelled = await moveWithin(first!, '2026-05-01');
+    await changes.cancel(actor, { changeId: cancelled.changeId });
+    await moveWithin(second!, '2026-06-01');
+    await moveWithin(second!, '2026-03-01');
+
+    const { rows } = await sql<{
+      person_no: string;
+      status: string;
+      household_no: string;
+      kind: string;
+      planned: string | null;
+      effective: string;
+      valid: boolean;
+    }>`
+      SELECT h.person_no, h.status, h.household_no, h.record->>'kind' AS kind,
+             h.record->'plannedMoveOut'->>'plannedDate' AS planned, c.effective_date::text AS effective,
+             (c.cancels_change_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM change x WHERE x.cancels_change_id = c.change_id)) AS valid
+      FROM resident_history_all h JOIN change c ON c.change_id = h.change_id
+      WHERE h.lg_code = ${TEST_LG_CODE}
+      ORDER BY h.person_no, h.history_seq`.execute(handle.db);
+    const histories = new Map<string, typeof rows>();
+    for (const r of rows) {
+      if (!r.valid) continue;
+      const list = histories.get(r.person_no) ?? [];
+      list.push(r);
+      histories.set(r.person_no, list);
+    }
+    // The rule itself: a snapshot is in force from the latest effective date of it and every valid
+    // snapshot before it; the one in force at the end of the day counts if current and not yet moved out.
+    const walk = (day: string) => {
+      const counts = kc(0, 0);
+      const households = new Set<string>();
+      let changedLater = 0;
+      for (const list of histories.values()) {
+        let inForce: (typeof rows)[number] | undefined;
+        let from = '';
+        for (const snap of list) {
+          if (snap.effective > from) from = snap.effective;
+          if (from <= day) inForce = snap;
+        }
+        if (list.some((snap) => snap.effective > day)) changedLater++;
+        if (!inForce || inForce.status !== 'current') continue;
+        if (inForce.planned !== null && inForce.planned <= day) continue;
+        counts[inForce.kind === 'foreign' ? 'foreign' : 'japanese']++;
+        counts.total++;
+        households.add(inForce.household_no);
+      }
+      return { counts, households: households.size, changedLater };
+    };
+
+    for (const day of ['1990-01-01', '2010-06-30', '2025-04-01', '2026-02-28', '2026-05-15', '2026-11-26']) {
+      const expected = walk(day);
+      const s = await stats.annualStatistics(actor, { asOf: day });
+      expect({ day, counts: s.population.total.total, households: s.households.total }).toEqual({
+        day,
+        counts: expected.counts,
+        households: expected.households,
+      });
+      if (day < '2026') expect(expected.changedLater).toBeGreaterThan(100);
+    }
+  });
 });
