@@ -8,6 +8,7 @@ import type { AuditSettings } from './access.js';
 import type { ChangeService } from './change.service.js';
 import { loadPopulation } from './population.loader.js';
 import { ensureMunicipality } from './resident.repository.js';
+import { householdsAsOf, populationAsOf } from './statistics.repository.js';
 import { StatisticsService } from './statistics.service.js';
 import {
   ageBandOf,
@@ -362,11 +363,15 @@ describe('annual statistics on a small register built through ChangeService', ()
       status: string;
       household_no: string;
       kind: string;
+      sex: string;
+      birth: string;
+      area: string;
       planned: string | null;
       effective: string;
       valid: boolean;
     }>`
-      SELECT h.person_no, h.status, h.household_no, h.record->>'kind' AS kind,
+      SELECT h.person_no, h.status, h.household_no, h.record->>'kind' AS kind, h.sex,
+             h.birth_sort::text AS birth, substring(h.record->'address'->>'text' FROM '^[^0-9０-９]*') AS area,
              h.record->'plannedMoveOut'->>'plannedDate' AS planned, c.effective_date::text AS effective,
              (c.cancels_change_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM change x WHERE x.cancels_change_id = c.change_id)) AS valid
@@ -380,11 +385,12 @@ describe('annual statistics on a small register built through ChangeService', ()
       list.push(r);
       histories.set(r.person_no, list);
     }
+    const tally = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
     // The rule itself: a snapshot is in force from the latest effective date of it and every valid
     // snapshot before it; the one in force at the end of the day counts if current and not yet moved out.
     const walk = (day: string) => {
-      const counts = kc(0, 0);
-      const households = new Set<string>();
+      const persons = new Map<string, number>();
+      const members = new Map<string, Array<(typeof rows)[number]>>();
       let changedLater = 0;
       for (const list of histories.values()) {
         let inForce: (typeof rows)[number] | undefined;
@@ -396,20 +402,36 @@ describe('annual statistics on a small register built through ChangeService', ()
         if (list.some((snap) => snap.effective > day)) changedLater++;
         if (!inForce || inForce.status !== 'current') continue;
         if (inForce.planned !== null && inForce.planned <= day) continue;
-        counts[inForce.kind === 'foreign' ? 'foreign' : 'japanese']++;
-        counts.total++;
-        households.add(inForce.household_no);
+        const age = Math.trunc(
+          (Number(day.replaceAll('-', '')) - Number(inForce.birth.replaceAll('-', ''))) / 10000,
+        );
+        tally(persons, [inForce.kind, inForce.sex, age, inForce.area].join('|'));
+        members.set(inForce.household_no, [...(members.get(inForce.household_no) ?? []), inForce]);
       }
-      return { counts, households: households.size, changedLater };
+      const households = new Map<string, number>();
+      for (const list of members.values()) {
+        const area = list.map((m) => m.area).sort()[0]!;
+        const kinds = new Set(list.map((m) => m.kind));
+        tally(households, [area, kinds.has('japanese'), kinds.has('foreign')].join('|'));
+      }
+      return { persons, households, changedLater };
     };
+    const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-    for (const day of ['1990-01-01', '2010-06-30', '2025-04-01', '2026-02-28', '2026-05-15', '2026-11-26']) {
+    for (const day of ['2005-01-01', '2025-04-01', '2026-02-28', '2026-05-15', '2026-11-26']) {
       const expected = walk(day);
-      const s = await stats.annualStatistics(actor, { asOf: day });
-      expect({ day, counts: s.population.total.total, households: s.households.total }).toEqual({
+      const persons = new Map<string, number>();
+      for (const c of await populationAsOf(handle.db, TEST_LG_CODE, day)) {
+        persons.set([c.kind, c.sex, c.age, c.area].join('|'), c.persons);
+      }
+      const households = new Map<string, number>();
+      for (const c of await householdsAsOf(handle.db, TEST_LG_CODE, day)) {
+        households.set([c.area, c.hasJapanese, c.hasForeign].join('|'), c.households);
+      }
+      expect({ day, persons: sorted(persons), households: sorted(households) }).toEqual({
         day,
-        counts: expected.counts,
-        households: expected.households,
+        persons: sorted(expected.persons),
+        households: sorted(expected.households),
       });
       if (day < '2026') expect(expected.changedLater).toBeGreaterThan(100);
     }
