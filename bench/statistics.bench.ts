@@ -15,7 +15,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openPostgres } from '../src/db/index.js';
 import { annualStatistics } from '../src/registry/index.js';
-import { flowQuery, stockQuery } from '../src/registry/statistics.repository.js';
+import { AGGREGATE_SETTINGS, flowQuery, stockQuery } from '../src/registry/statistics.repository.js';
 import { FLOW_REASONS, resolvePeriod, StatisticsQuery } from '../src/registry/statistics.js';
 import { PERMISSIONS, systemClock, type Actor } from '../src/shared/index.js';
 
@@ -75,7 +75,10 @@ try {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query(`SET jit = off; SET work_mem = '256MB'`);
+      // The settings the service runs the aggregates with.
+      for (const [name, value] of Object.entries(AGGREGATE_SETTINGS)) {
+        await client.query('SELECT set_config($1, $2, false)', [name, value]);
+      }
       for (const [name, q] of [
         ['stock: persons', stockQuery(values.lg, period.asOf, 'persons')],
         ['stock: households', stockQuery(values.lg, period.asOf, 'households')],
