@@ -6,7 +6,7 @@
  * Stock as of a day D (the register as it stood at the end of D):
  * - "later": the persons with a valid change (neither cancelled nor a cancellation) whose effective date
  *   is after D — found through the change (lg_code, effective_date) index and the snapshots of those
- *   changes. Usually a small share of the register (1.4 % at 4M for January 1).
+ *   changes. Usually a small share of the register (1.4 % of the synthetic 4M for January 1).
  * - Everyone is first counted from the current-record index of the live table, whose content for a
  *   person not in "later" equals their latest valid snapshot (a cancellation restores the snapshot before
  *   the change it cancels), which was in force on D — an index-only scan of the covering index of
