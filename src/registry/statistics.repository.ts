@@ -85,6 +85,16 @@ export function stockQuery(
   const age = (birth: string) => sql.raw(`(${day}::int - replace(${birth}, '-', '')::int) / 10000`);
   const counted = sql`r.lg_code = ${lgCode} AND r.status = 'current'
         AND (r.planned_move_out IS NULL OR r.planned_move_out > ${asOf}::date)`;
+  // A household's cell from its members' rows: the area of its address, and which kinds it holds.
+  const householdCell = (kind: string, area: string) =>
+    sql.raw(`min(${area}) AS area, bool_or(${kind} = 'japanese') AS has_japanese,
+             bool_or(${kind} = 'foreign') AS has_foreign`);
+  // The persons cells of one table of current records, as its index has them.
+  const personCells = (table: 'resident' | 'resident_archive') => sql`
+      SELECT r.kind, r.stat_sex AS sex, ${age('r.stat_birth')} AS age, r.stat_area AS area, count(*) AS n
+      FROM ${sql.table(table)} r
+      WHERE ${counted}
+      GROUP BY 1, 2, 3, 4`;
   // Counted as the index has them, less "later" as the index has them, plus "later" as they stood (see
   // the header): the big scan is a plain aggregate over the index, with nothing looked up per row. Two
   // statements rather than one with GROUPING SETS: each streams over the index on its own.
@@ -92,15 +102,9 @@ export function stockQuery(
     SELECT 'p' AS t, kind, sex, age, area, NULL::boolean AS has_japanese, NULL::boolean AS has_foreign,
            sum(n) AS n
     FROM (
-      SELECT r.kind, r.stat_sex AS sex, ${age('r.stat_birth')} AS age, r.stat_area AS area, count(*) AS n
-      FROM resident r
-      WHERE ${counted}
-      GROUP BY 1, 2, 3, 4
+      ${personCells('resident')}
       UNION ALL
-      SELECT r.kind, r.stat_sex, ${age('r.stat_birth')}, r.stat_area, count(*)
-      FROM resident_archive r
-      WHERE ${counted}
-      GROUP BY 1, 2, 3, 4
+      ${personCells('resident_archive')}
       UNION ALL
       SELECT kind, sex, ${age('birth')}, area, -count(*) FROM later_now GROUP BY 1, 2, 3, 4
       UNION ALL
@@ -123,16 +127,14 @@ export function stockQuery(
       SELECT t.household_no, m.area, m.has_japanese, m.has_foreign
       FROM touched t
       CROSS JOIN LATERAL (
-        SELECT min(r.stat_area) AS area, count(*) AS members,
-               bool_or(r.kind = 'japanese') AS has_japanese, bool_or(r.kind = 'foreign') AS has_foreign
+        SELECT ${householdCell('r.kind', 'r.stat_area')}, count(*) AS members
         FROM resident r
         WHERE r.household_no = t.household_no AND ${counted}
       ) m
       WHERE m.members > 0
     ),
     touched_then AS (
-      SELECT household_no, min(area) AS area,
-             bool_or(kind = 'japanese') AS has_japanese, bool_or(kind = 'foreign') AS has_foreign
+      SELECT household_no, ${householdCell('kind', 'area')}
       FROM (
         SELECT t.household_no, m.kind, m.area
         FROM touched t
@@ -153,8 +155,7 @@ export function stockQuery(
     FROM (
       SELECT area, has_japanese, has_foreign, count(*) AS n
       FROM (
-        SELECT min(r.stat_area) AS area,
-               bool_or(r.kind = 'japanese') AS has_japanese, bool_or(r.kind = 'foreign') AS has_foreign
+        SELECT ${householdCell('r.kind', 'r.stat_area')}
         FROM resident r
         WHERE ${counted}
         GROUP BY r.household_no
