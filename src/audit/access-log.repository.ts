@@ -4,7 +4,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/index.js';
-import { GENESIS_HASH } from './access-log.js';
+import { GENESIS_HASH, LANE_SPAN, MAX_LANES, laneOf, laneRange } from './access-log.js';
 
 export type Trx = Transaction<Database>;
 export type Executor = Kysely<Database>;
@@ -28,30 +28,29 @@ export interface AccessLogRow {
 }
 
 export interface ChainHeadRow {
+  lane: number;
   last_seq: number;
   last_hash: string;
 }
 
 /**
- * Locks the municipality's chain head for the rest of the transaction, creating it on first use: a seal
- * waits here as every append does (`appendEntry` locks the head in its own statement), so seqs are handed
- * out one at a time and the chain never forks.
+ * Locks every lane head of the municipality for the rest of the transaction, in lane order (as a seal
+ * must: then no append slips in between). An append holds at most one lane and waits for one only while
+ * it holds none, so the two cannot deadlock.
  */
-export async function lockChainHead(trx: Trx, lgCode: string): Promise<ChainHeadRow> {
-  const lock = () =>
-    trx
-      .selectFrom('audit_chain_head')
-      .select(['last_seq', 'last_hash'])
-      .where('lg_code', '=', lgCode)
-      .forUpdate()
-      .executeTakeFirst();
-  // The head exists after a municipality's first entry: one statement then, two more the first time.
-  const head = await lock();
-  if (head) return head;
-  await createChainHead(trx, lgCode);
-  const created = await lock();
-  if (!created) throw new Error(`the chain head of ${lgCode} could not be created`);
-  return created;
+export async function lockChainHeads(trx: Trx, lgCode: string): Promise<ChainHeadRow[]> {
+  const rows = await trx
+    .selectFrom('audit_chain_head')
+    .select(['lane', 'last_seq', 'last_hash'])
+    .where('lg_code', '=', lgCode)
+    .orderBy('lane')
+    .forUpdate()
+    .execute();
+  return rows.map(headOf);
+}
+
+function headOf(r: { lane: number; last_seq: number | string; last_hash: string }): ChainHeadRow {
+  return { lane: Number(r.lane), last_seq: Number(r.last_seq), last_hash: r.last_hash };
 }
 
 /** An entry to append: what the caller decides; the chain decides its seq and hashes. */
@@ -60,36 +59,59 @@ export type NewEntryRow = Omit<AccessLogRow, 'seq' | 'prev_hash' | 'hash'>;
 /** What the chain gave an appended entry. */
 export type AppendedEntry = Pick<AccessLogRow, 'seq' | 'prev_hash' | 'hash'>;
 
-/** Creates the municipality's chain head at the genesis hash unless it exists (its first entry's step). */
-export async function createChainHead(db: Executor | Trx, lgCode: string): Promise<void> {
-  await db
-    .insertInto('audit_chain_head')
-    .values({ lg_code: lgCode, last_seq: 0, last_hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('lg_code').doNothing())
-    .execute();
+/**
+ * Opens the municipality's next lane in the transaction and returns it, locked (inserted, so no other
+ * transaction sees it before commit); lane 0 when it has none. Undefined when it has MAX_LANES, or when
+ * another transaction is opening the same lane (the insert waits for it, then does nothing).
+ */
+export async function openLane(trx: Trx, lgCode: string): Promise<number | undefined> {
+  const { rows } = await sql<{ lane: number }>`
+    INSERT INTO audit_chain_head (lg_code, lane, last_seq, last_hash)
+    SELECT ${lgCode}::text, n, n * ${LANE_SPAN}::bigint, ${GENESIS_HASH}::text
+      FROM (SELECT count(*)::int AS n FROM audit_chain_head WHERE lg_code = ${lgCode}) lanes
+     WHERE n < ${MAX_LANES}::int
+    ON CONFLICT (lg_code, lane) DO NOTHING
+    RETURNING lane`.execute(trx);
+  return rows[0] === undefined ? undefined : Number(rows[0].lane);
+}
+
+/** How many lanes the municipality has (committed ones, as this statement sees them). */
+export async function countLanes(trx: Trx, lgCode: string): Promise<number> {
+  const row = await trx
+    .selectFrom('audit_chain_head')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('lg_code', '=', lgCode)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /**
- * Appends an entry to its municipality's chain in one statement: locks the chain head, takes the next seq,
- * hashes the entry onto the previous hash (`chainHashParts` gives the canonical text around the seq; the
- * database puts the seq in), inserts it and advances the head.
+ * Appends an entry to one lane of its municipality's chain in one statement: locks the lane's head, takes
+ * its next seq, hashes the entry onto the previous hash (`chainHashParts` gives the canonical text around
+ * the seq; the database puts the seq in), inserts it and advances the head. `'free'`: the lowest lane no
+ * other transaction holds (`SKIP LOCKED`), undefined when every lane is held (or there is none); a lane
+ * number: that lane, waiting for it if another transaction holds it.
  * The head stays locked until commit: with one statement it is held for that statement and the commit
- * alone, the fewer the round trips under it the more appends a municipality takes per second. Undefined
- * when the municipality has no chain head yet (`createChainHead`, then again).
+ * alone.
  */
 export async function appendEntry(
   trx: Trx,
   row: NewEntryRow,
   parts: { beforeSeq: string; afterSeq: string },
-): Promise<AppendedEntry | undefined> {
+  lane: 'free' | number,
+): Promise<(AppendedEntry & { lane: number }) | undefined> {
   // Explicit casts: the values sit in a SELECT list, and both drivers then send the same text.
   const targets = `{${row.target_persons.map(arrayElement).join(',')}}`;
   const json = (v: Record<string, unknown> | null) => (v === null ? null : JSON.stringify(v));
-  const { rows } = await sql<AppendedEntry>`
-    WITH head AS (
-      SELECT last_seq, last_hash FROM audit_chain_head WHERE lg_code = ${row.lg_code} FOR UPDATE
-    ), hashed AS (
-      SELECT last_seq + 1 AS seq, last_hash AS prev_hash,
+  const head =
+    lane === 'free'
+      ? sql`SELECT lane, last_seq, last_hash FROM audit_chain_head WHERE lg_code = ${row.lg_code}
+             ORDER BY lane LIMIT 1 FOR UPDATE SKIP LOCKED`
+      : sql`SELECT lane, last_seq, last_hash FROM audit_chain_head
+             WHERE lg_code = ${row.lg_code} AND lane = ${lane}::int FOR UPDATE`;
+  const { rows } = await sql<AppendedEntry & { lane: number }>`
+    WITH head AS (${head}), hashed AS (
+      SELECT lane, last_seq + 1 AS seq, last_hash AS prev_hash,
              encode(sha256(convert_to(last_hash || ${parts.beforeSeq}::text || (last_seq + 1)::text ||
                ${parts.afterSeq}::text, 'UTF8')), 'hex') AS hash
         FROM head
@@ -105,18 +127,23 @@ export async function appendEntry(
       RETURNING seq, prev_hash, hash
     ), moved AS (
       UPDATE audit_chain_head SET last_seq = entry.seq, last_hash = entry.hash
-        FROM entry WHERE audit_chain_head.lg_code = ${row.lg_code}
+        FROM entry, hashed
+       WHERE audit_chain_head.lg_code = ${row.lg_code} AND audit_chain_head.lane = hashed.lane
     )
-    SELECT seq, prev_hash, hash FROM entry`.execute(trx);
-  return rows[0];
+    SELECT hashed.lane, entry.seq, entry.prev_hash, entry.hash FROM entry, hashed`.execute(trx);
+  const r = rows[0];
+  return r === undefined ? undefined : { ...r, lane: Number(r.lane) };
 }
 
-export async function findChainHead(db: Executor, lgCode: string): Promise<ChainHeadRow | undefined> {
-  return db
+/** Every lane head of the municipality, in lane order. */
+export async function findChainHeads(db: Executor, lgCode: string): Promise<ChainHeadRow[]> {
+  const rows = await db
     .selectFrom('audit_chain_head')
-    .select(['last_seq', 'last_hash'])
+    .select(['lane', 'last_seq', 'last_hash'])
     .where('lg_code', '=', lgCode)
-    .executeTakeFirst();
+    .orderBy('lane')
+    .execute();
+  return rows.map(headOf);
 }
 
 /** One element of a PostgreSQL array literal, quoted. */
@@ -134,7 +161,7 @@ export async function listLoggedMunicipalities(db: Executor): Promise<string[]> 
   return rows.map((r) => r.lg_code);
 }
 
-/** A batch of entries in seq order after `afterSeq`, for verification. */
+/** A batch of entries in seq order after `afterSeq`, in the lane of `afterSeq`, for verification. */
 export async function entriesAfter(
   db: Executor,
   lgCode: string,
@@ -146,9 +173,20 @@ export async function entriesAfter(
     .selectAll()
     .where('lg_code', '=', lgCode)
     .where('seq', '>', afterSeq)
+    .where('seq', '<=', laneRange(laneOf(afterSeq)).last)
     .orderBy('seq')
     .limit(limit)
     .execute();
+}
+
+/** The lanes that hold entries, a head or a checkpoint of the municipality (a lane's rows may be gone). */
+export async function listLanes(db: Executor, lgCode: string): Promise<number[]> {
+  const { rows } = await sql<{ lane: number }>`
+    SELECT lane FROM audit_chain_head WHERE lg_code = ${lgCode}
+    UNION SELECT DISTINCT (seq / ${LANE_SPAN}::bigint)::int FROM access_log WHERE lg_code = ${lgCode}
+    UNION SELECT DISTINCT (upto_seq / ${LANE_SPAN}::bigint)::int FROM audit_checkpoint WHERE lg_code = ${lgCode}
+    ORDER BY 1`.execute(db);
+  return rows.map((r) => Number(r.lane));
 }
 
 export interface EntryFilter {
@@ -177,10 +215,27 @@ export async function searchEntries(
     q = q.where(sql<boolean>`target_persons @> ARRAY[${filter.personNo}]::text[]`);
   }
   const [rows, count] = await Promise.all([
-    q.selectAll().orderBy('seq', 'desc').offset(page.offset).limit(page.limit).execute(),
+    // Newest first across the lanes: by time, then within a lane by seq.
+    q
+      .selectAll()
+      .orderBy('occurred_at', 'desc')
+      .orderBy('seq', 'desc')
+      .offset(page.offset)
+      .limit(page.limit)
+      .execute(),
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(count.n) };
+}
+
+/**
+ * Takes the lock of one subject (staff id or terminal) of the municipality's monitoring until the end of
+ * the transaction: the rules that look back at a subject's entries run for one entry of it at a time.
+ */
+export async function lockSubject(trx: Executor, lgCode: string, subject: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`jumin.audit|${lgCode}|${subject}`}::text, 0))`.execute(
+    trx,
+  );
 }
 
 /** Entries of one subject (staff id or terminal) and functions in [from, to). */
@@ -274,22 +329,34 @@ export async function insertCheckpoint(
   return trx.insertInto('audit_checkpoint').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function latestCheckpoint(db: Executor, lgCode: string): Promise<CheckpointRow | undefined> {
+/** The latest checkpoint of one lane. */
+export async function latestCheckpoint(
+  db: Executor,
+  lgCode: string,
+  lane: number,
+): Promise<CheckpointRow | undefined> {
+  const { first, last } = laneRange(lane);
   return db
     .selectFrom('audit_checkpoint')
     .selectAll()
     .where('lg_code', '=', lgCode)
+    .where('upto_seq', '>', first)
+    .where('upto_seq', '<=', last)
     .orderBy('upto_seq', 'desc')
     .orderBy('checkpoint_id', 'desc')
     .limit(1)
     .executeTakeFirst();
 }
 
-export async function listCheckpoints(db: Executor, lgCode: string): Promise<CheckpointRow[]> {
+/** The checkpoints of one lane, oldest first. */
+export async function listCheckpoints(db: Executor, lgCode: string, lane: number): Promise<CheckpointRow[]> {
+  const { first, last } = laneRange(lane);
   return db
     .selectFrom('audit_checkpoint')
     .selectAll()
     .where('lg_code', '=', lgCode)
+    .where('upto_seq', '>', first)
+    .where('upto_seq', '<=', last)
     .orderBy('upto_seq')
     .orderBy('checkpoint_id')
     .execute();

@@ -2,6 +2,7 @@
  * Writing to and searching the access log. `appendAccessLog` runs inside the caller's transaction, so the
  * entry commits or rolls back with the act it records; the monitoring rules run in the same transaction.
  */
+import { randomInt } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/index.js';
@@ -10,25 +11,30 @@ import {
   AuditFunction,
   AuditOutcome,
   chainHashParts,
+  entryNo,
   type AccessLogEntry,
   type AuditContext,
 } from './access-log.js';
 import {
   appendEntry,
-  createChainHead,
+  countLanes,
+  openLane,
   searchEntries,
   type AccessLogRow,
+  type AppendedEntry,
   type Executor,
 } from './access-log.repository.js';
 import { evaluateEntryRules } from './monitoring.js';
 import { parseAuditInput } from './parse.js';
 
 /**
- * Appends one entry to its municipality's chain in one statement (`appendEntry`: the chain head is locked,
- * so appends are serialised and the chain never forks; the next seq is taken under it and the entry hashed
- * onto the previous hash), then runs the entry monitoring rules, the head still locked. The time is the
- * clock's as the entry is made, before any wait for the head: along the chain it may trail the previous
- * entry's by that wait (milliseconds); the seq is the chain's order.
+ * Appends one entry to its municipality's chain in one statement (`appendEntry`): in a lane no other
+ * transaction holds — the lane's head stays locked until commit, so the lane never forks — taking the lane's
+ * next seq and hashing the entry onto the lane's previous hash. When every lane is held, a new one is
+ * opened (up to MAX_LANES), else the append waits for one. A transaction keeps the lane it took for all its
+ * entries of that municipality, so it never holds two. Then the entry monitoring rules run (`evaluateEntryRules`,
+ * serialised per operator). The time is the clock's as the entry is made, before any wait for a lane: along
+ * a lane it may trail the previous entry's by that wait (milliseconds); the seq is the lane's order.
  * Must be called in the transaction of the act itself.
  */
 export async function appendAccessLog(
@@ -58,14 +64,11 @@ export async function appendAccessLog(
       e.criteria === undefined ? null : (JSON.parse(JSON.stringify(e.criteria)) as Record<string, unknown>),
     details: details === null ? null : (JSON.parse(JSON.stringify(details)) as Record<string, unknown>),
   };
-  const row = entryToRow({ ...content, seq: 0, prevHash: '', hash: '' });
-  const parts = chainHashParts(content);
-  let appended = await appendEntry(trx, row, parts);
-  if (!appended) {
-    await createChainHead(trx, e.lgCode);
-    appended = await appendEntry(trx, row, parts);
-    if (!appended) throw new Error(`the chain head of ${e.lgCode} could not be created`);
-  }
+  const appended = await appendInLane(
+    trx,
+    entryToRow({ ...content, seq: 0, prevHash: '', hash: '' }),
+    chainHashParts(content),
+  );
   const entry: AccessLogEntry = {
     ...content,
     seq: Number(appended.seq),
@@ -74,6 +77,33 @@ export async function appendAccessLog(
   };
   await evaluateEntryRules(trx, entry, e.facts ?? {}, ctx);
   return { seq: entry.seq };
+}
+
+/** The lane each open transaction holds, per municipality. */
+const heldLanes = new WeakMap<Transaction<Database>, Map<string, number>>();
+
+async function appendInLane(
+  trx: Transaction<Database>,
+  row: AccessLogRow,
+  parts: { beforeSeq: string; afterSeq: string },
+): Promise<AppendedEntry> {
+  const lg = row.lg_code;
+  let held = heldLanes.get(trx);
+  const mine = held?.get(lg);
+  let appended =
+    mine !== undefined
+      ? await appendEntry(trx, row, parts, mine)
+      : await appendEntry(trx, row, parts, 'free');
+  if (!appended) {
+    // Every lane is held by another transaction (or there is none yet): open the next lane, or wait for
+    // one of them, spreading the waiters.
+    const lane = (await openLane(trx, lg)) ?? randomInt(Math.max(1, await countLanes(trx, lg)));
+    appended = await appendEntry(trx, row, parts, lane);
+    if (!appended) throw new Error(`lane ${lane} of the access log of ${lg} could not be taken`);
+  }
+  if (!held) heldLanes.set(trx, (held = new Map<string, number>()));
+  held.set(lg, appended.lane);
+  return appended;
 }
 
 export function entryToRow(e: AccessLogEntry): AccessLogRow {
@@ -136,6 +166,8 @@ export type AccessLogQuery = z.input<typeof AccessLogQuery>;
 /** An entry as auditors see it. */
 export const AccessLogView = z.object({
   seq: z.number(),
+  /** The log number (ログ番号) shown to people: `entryNo`. */
+  entryNo: z.string(),
   occurredAt: z.string(),
   staffId: z.string().nullable(),
   terminalId: z.string(),
@@ -161,6 +193,7 @@ export type AccessLogPage = z.infer<typeof AccessLogPage>;
 function toView(e: AccessLogEntry): AccessLogView {
   return {
     seq: e.seq,
+    entryNo: entryNo(e.seq),
     occurredAt: e.occurredAt.toISOString(),
     staffId: e.staffId,
     terminalId: e.terminalId,
@@ -175,7 +208,7 @@ function toView(e: AccessLogEntry): AccessLogView {
   };
 }
 
-/** Newest first (seq descending). */
+/** Newest first (by time, then seq). */
 export async function searchAccessLog(
   db: Executor,
   lgCode: string,

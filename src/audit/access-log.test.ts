@@ -1,11 +1,23 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from '../db/index.js';
+import type { Database, DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
-import { GENESIS_HASH, chainHash, protectCriteria, protectValue } from './access-log.js';
-import { appendAccessLog, rowToEntry, searchAccessLog } from './access-log.service.js';
-import { entriesAfter } from './access-log.repository.js';
-import { append, auditContext, entry, newMunicipality, testAuditKey } from './testing.js';
+import {
+  GENESIS_HASH,
+  MAX_LANES,
+  chainHash,
+  chainHashParts,
+  entryNo,
+  laneOf,
+  laneRange,
+  protectCriteria,
+  protectValue,
+} from './access-log.js';
+import { appendAccessLog, entryToRow, rowToEntry, searchAccessLog } from './access-log.service.js';
+import { appendEntry, countLanes, entriesAfter, openLane } from './access-log.repository.js';
+import { sealCheckpoint } from './checkpoint.js';
+import type { AuditContext } from './access-log.js';
+import { append, asAttacker, auditContext, entry, newMunicipality, testAuditKey } from './testing.js';
 import { verifyAccessLog } from './verify.js';
 
 let handle: DatabaseHandle;
@@ -74,22 +86,30 @@ describe('appending', () => {
     expect(await append(handle.db, entry(lg), ctx)).toEqual({ seq: 1 });
   });
 
-  it('never forks under concurrent appends: 20 parallel transactions give seqs 1..20 and verify', async () => {
+  it('never forks under concurrent appends: 20 parallel transactions give gap-free lanes that verify', async () => {
     const lg = await newMunicipality(handle.db);
     const ctx = auditContext();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         handle.db.transaction().execute(async (trx) => {
           const r = await appendAccessLog(trx, entry(lg, { terminalId: `T-${i}` }), ctx);
-          // Hold the transaction a little, so others queue on the chain head.
+          // Hold the transaction a little, so that others find its lane held.
           await sql`SELECT pg_sleep(0.005)`.execute(trx);
           return r.seq;
         }),
       ),
     );
-    expect([...results].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // The embedded database runs one transaction at a time: one lane. PostgreSQL opens more.
+    const byLane = new Map<number, number[]>();
+    for (const seq of results) byLane.set(laneOf(seq), [...(byLane.get(laneOf(seq)) ?? []), seq]);
+    expect(byLane.size).toBeLessThanOrEqual(MAX_LANES);
+    for (const [lane, seqs] of byLane) {
+      const first = laneRange(lane).first;
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs.map((_, i) => first + i + 1));
+    }
     const report = await verifyAccessLog(handle.db, lg, key.publicKey);
-    expect(report.municipalities[0]).toMatchObject({ ok: true, entries: 20, lastSeq: 20 });
+    expect(report.municipalities[0]).toMatchObject({ ok: true, entries: 20 });
+    expect(report.municipalities[0]!.lanes.map((l) => l.lane)).toEqual([...byLane.keys()].sort());
   });
 
   it('refuses invalid input without echoing it', async () => {
@@ -211,5 +231,171 @@ describe('searching the log', () => {
     expect(paged).toMatchObject({ total: 3, page: 2, pageSize: 2 });
     expect(paged.entries.map((e) => e.seq)).toEqual([1]);
     expect(paged.entries[0]).not.toHaveProperty('hash');
+  });
+});
+
+describe('lanes', () => {
+  /** Appends in lane `lane` (opening it when the municipality has one lane fewer), as a busy hour would. */
+  async function appendInLane(lg: string, lane: number, at: string, terminalId: string): Promise<number> {
+    return handle.db.transaction().execute(async (trx) => {
+      if (lane > 0 && (await countLanes(trx, lg)) === lane) expect(await openLane(trx, lg)).toBe(lane);
+      const content = {
+        ...entryToRow({
+          lgCode: lg,
+          seq: 0,
+          occurredAt: new Date(at),
+          staffId: 'staff-001',
+          terminalId,
+          function: 'inquiry',
+          purpose: null,
+          targetPersons: ['0000000018'],
+          myNumberAccessed: false,
+          myNumberPrinted: false,
+          outcome: 'success',
+          criteria: null,
+          details: null,
+          prevHash: '',
+          hash: '',
+        }),
+      };
+      const { seq: _seq, prev_hash: _p, hash: _h, ...row } = content;
+      const appended = await appendEntry(trx, row, chainHashParts(rowToEntry(content)), lane);
+      return Number(appended!.seq);
+    });
+  }
+
+  it('keeps each lane a chain of its own: verified, sealed and searched together, named by log number', async () => {
+    const lg = await newMunicipality(handle.db);
+    const ctx = auditContext();
+    const first = laneRange(1).first;
+    expect(await append(handle.db, entry(lg, { terminalId: 'T-1' }), ctx)).toEqual({ seq: 1 });
+    expect(await appendInLane(lg, 1, '2026-11-26T01:01:00Z', 'T-2')).toBe(first + 1);
+    ctx.clock.set('2026-11-26T01:02:00Z');
+    // A lone append takes the lowest lane nobody holds.
+    expect(await append(handle.db, entry(lg, { terminalId: 'T-3' }), ctx)).toEqual({ seq: 2 });
+    expect(await appendInLane(lg, 1, '2026-11-26T01:03:00Z', 'T-4')).toBe(first + 2);
+
+    const sealed = await sealCheckpoint(handle.db, lg, key, ctx.clock);
+    expect(sealed.map((c) => c.uptoSeq)).toEqual([2, first + 2]);
+    expect(await sealCheckpoint(handle.db, lg, key, ctx.clock)).toEqual([]);
+    expect(await entriesAfter(handle.db, lg, first, 10)).toHaveLength(2);
+    const page = await searchAccessLog(handle.db, lg, {});
+    expect(page.entries.map((e) => e.entryNo)).toEqual(['1-2', '2', '1-1', '1']);
+    const report = await verifyAccessLog(handle.db, lg, key.publicKey);
+    expect(report.municipalities[0]).toMatchObject({
+      ok: true,
+      entries: 4,
+      checkpoints: 2,
+      lanes: [
+        { lane: 0, entries: 2, lastSeq: 2, sealedUpto: 2 },
+        { lane: 1, entries: 2, lastSeq: first + 2, sealedUpto: first + 2 },
+      ],
+    });
+
+    // Lane 1 tampered with: named by its log number; lane 0 is untouched.
+    await asAttacker(handle.db, async (trx) => {
+      await sql`UPDATE access_log SET terminal_id = 'X' WHERE lg_code = ${lg} AND seq = ${first + 1}`.execute(
+        trx,
+      );
+      await sql`DELETE FROM access_log WHERE lg_code = ${lg} AND seq = ${first + 2}`.execute(trx);
+    });
+    const tampered = (await verifyAccessLog(handle.db, lg, key.publicKey)).municipalities[0]!;
+    expect(tampered.problems.map((p) => `${p.kind}@${entryNo(p.seq)}`)).toEqual([
+      'edited@1-1',
+      'deleted@1-2',
+      'checkpoint@1-2',
+    ]);
+    expect(tampered.problems[0]!.message).toContain('#1-1');
+    expect(tampered.lanes[0]).toMatchObject({ entries: 2, sealedUpto: 2 });
+  });
+
+  it('opens no lane past the last, and a removed lane still shows through its checkpoints', async () => {
+    const lg = await newMunicipality(handle.db);
+    const ctx = auditContext();
+    await append(handle.db, entry(lg), ctx);
+    for (let lane = 1; lane < MAX_LANES; lane++) {
+      await appendInLane(lg, lane, '2026-11-26T01:05:00Z', `T-${lane}`);
+    }
+    expect(await handle.db.transaction().execute((trx) => openLane(trx, lg))).toBeUndefined();
+    expect(await sealCheckpoint(handle.db, lg, key, ctx.clock)).toHaveLength(MAX_LANES);
+    await asAttacker(handle.db, async (trx) => {
+      const last = laneRange(MAX_LANES - 1).first;
+      await sql`DELETE FROM access_log WHERE lg_code = ${lg} AND seq > ${last}`.execute(trx);
+      await sql`DELETE FROM audit_chain_head WHERE lg_code = ${lg} AND lane = ${MAX_LANES - 1}`.execute(trx);
+    });
+    const v = (await verifyAccessLog(handle.db, lg, key.publicKey)).municipalities[0]!;
+    expect(v.lanes).toHaveLength(MAX_LANES);
+    expect(v.problems.map((p) => `${p.kind}@${entryNo(p.seq)}`)).toEqual([
+      `deleted@${MAX_LANES - 1}-1`,
+      `checkpoint@${MAX_LANES - 1}-1`,
+    ]);
+  });
+});
+
+describe.runIf(process.env['DATABASE_URL'])('lanes on PostgreSQL', () => {
+  /** A transaction that stays open, for the test to work in, until `finish` commits it. */
+  async function openTransaction(): Promise<{ trx: Transaction<Database>; finish: () => Promise<void> }> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let opened!: (trx: Transaction<Database>) => void;
+    const trx = new Promise<Transaction<Database>>((resolve) => (opened = resolve));
+    const committed = handle.db.transaction().execute(async (t) => {
+      opened(t);
+      await released;
+    });
+    return { trx: await trx, finish: async () => (release(), await committed) };
+  }
+
+  /** A municipality whose lane 0 exists (the first append creates it, and another opening it waits). */
+  async function municipalityWithLog(ctx: AuditContext): Promise<string> {
+    const lg = await newMunicipality(handle.db);
+    expect(await append(handle.db, entry(lg), ctx)).toEqual({ seq: 1 });
+    return lg;
+  }
+
+  it('does not make an append wait for a transaction that holds a lane: it takes another', async () => {
+    const ctx = auditContext();
+    const lg = await municipalityWithLog(ctx);
+    const slow = await openTransaction();
+    expect(await appendAccessLog(slow.trx, entry(lg, { terminalId: 'SLOW' }), ctx)).toEqual({ seq: 2 });
+    // Committed while lane 0 is held: in lane 1.
+    expect(await append(handle.db, entry(lg, { terminalId: 'FAST' }), ctx)).toEqual({
+      seq: laneRange(1).first + 1,
+    });
+    await slow.finish();
+    expect((await verifyAccessLog(handle.db, lg, key.publicKey)).ok).toBe(true);
+  });
+
+  it('keeps a transaction in the lane it took for all its entries', async () => {
+    const ctx = auditContext();
+    const lg = await municipalityWithLog(ctx);
+    const zero = await openTransaction();
+    expect(await appendAccessLog(zero.trx, entry(lg), ctx)).toEqual({ seq: 2 });
+    const one = await openTransaction();
+    const first = laneRange(1).first;
+    expect(await appendAccessLog(one.trx, entry(lg), ctx)).toEqual({ seq: first + 1 });
+    await zero.finish();
+    // Lane 0 is free again, but the open transaction holds lane 1 and stays there.
+    expect(await appendAccessLog(one.trx, entry(lg), ctx)).toEqual({ seq: first + 2 });
+    expect(await append(handle.db, entry(lg), ctx)).toEqual({ seq: 3 });
+    await one.finish();
+    expect((await verifyAccessLog(handle.db, lg, key.publicKey)).ok).toBe(true);
+  });
+
+  it("passes one operator's entries through the look-back rules one at a time", async () => {
+    const ctx = auditContext();
+    const lg = await municipalityWithLog(ctx);
+    const search = entry(lg, { function: 'search', targetPersons: [] });
+    const held = await openTransaction();
+    await appendAccessLog(held.trx, search, ctx);
+    let secondDone = false;
+    const second = append(handle.db, search, ctx).then((r) => ((secondDone = true), r));
+    const other = await append(handle.db, { ...search, staffId: 'staff-002' }, ctx);
+    // Another operator's search went through; the same operator's waits for the first to commit.
+    expect(laneOf(other.seq)).toBeGreaterThan(0);
+    expect(secondDone).toBe(false);
+    await held.finish();
+    expect(laneOf((await second).seq)).toBeGreaterThan(0);
+    expect((await verifyAccessLog(handle.db, lg, key.publicKey)).ok).toBe(true);
   });
 });

@@ -3,8 +3,8 @@
  * search criteria are kept without names or numbers in clear. Pure: no database, no clock.
  *
  * Chain: `hash = sha256(prev_hash + canonicalJson(entry))`, where the entry includes its own seq, lg_code
- * and occurred_at (ISO, UTC). The first entry's prev_hash is 64 zeros. Including seq binds an entry to its
- * position, so moving an entry elsewhere is visible even when its content is intact.
+ * and occurred_at (ISO, UTC). The first entry of a lane has 64 zeros for prev_hash. Including seq binds an
+ * entry to its position and lane, so moving an entry elsewhere is visible even when its content is intact.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -42,6 +42,35 @@ export const AuditOutcome = z.enum(AUDIT_OUTCOMES);
 export type AuditOutcome = z.infer<typeof AuditOutcome>;
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * A municipality's log is several hash chains, its lanes, so that appends need not wait for each other:
+ * an append takes a lane no other transaction holds (each lane's head stays locked until commit, its WAL
+ * flush included). Lane k hands out the seqs k·LANE_SPAN + 1, + 2, … without gaps: a seq names its lane,
+ * and lane 0 is the single chain the log was before lanes (migration 0016).
+ */
+export const LANE_SPAN = 1_000_000_000_000;
+/** A municipality opens a new lane only when every lane it has is held, and at most this many. */
+export const MAX_LANES = 8;
+
+/** The lane an entry's seq (or a head's last_seq) belongs to. */
+export function laneOf(seq: number): number {
+  return Math.floor(seq / LANE_SPAN);
+}
+
+/** The seqs of lane k lie in (first, last]: `first` is the position before its first entry. */
+export function laneRange(lane: number): { first: number; last: number } {
+  return { first: lane * LANE_SPAN, last: (lane + 1) * LANE_SPAN - 1 };
+}
+
+/**
+ * The log number (ログ番号) people see for an entry: its seq in lane 0 (`1234`), else lane and position in
+ * the lane (`2-15`, the 15th entry of lane 2).
+ */
+export function entryNo(seq: number): string {
+  const lane = laneOf(seq);
+  return lane === 0 ? String(seq) : `${lane}-${seq - laneRange(lane).first}`;
+}
 
 /** What a caller records; parsed on entry to appendAccessLog (the trust boundary of the log). */
 export const AccessLogInput = z.object({

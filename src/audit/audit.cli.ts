@@ -9,7 +9,8 @@ import type { DatabaseHandle } from '../db/index.js';
 import { systemClock } from '../shared/index.js';
 import { appendAccessLog } from './access-log.service.js';
 import { loadOrCreateAuditKey, publicKeyFromPem } from './audit-key.js';
-import { sealAll, sealCheckpoint, type Checkpoint } from './checkpoint.js';
+import { entryNo } from './access-log.js';
+import { sealAll, sealCheckpoint, sealDetails } from './checkpoint.js';
 import { formatReport, verifyAccessLog } from './verify.js';
 
 export interface AuditCommandDeps {
@@ -59,30 +60,32 @@ export function registerAuditCommands(program: Command, deps: AuditCommandDeps):
       const key = loadOrCreateAuditKey(config.audit.keyFile, { create: config.env !== 'production' });
       const handle = await deps.openDatabase(config);
       try {
-        const sealed: Checkpoint[] = [];
-        if (lg) {
-          const c = await sealCheckpoint(handle.db, lg, key, systemClock);
-          if (c) sealed.push(c);
-        } else {
-          sealed.push(...(await sealAll(handle.db, key, systemClock)));
-        }
-        // The operator's act is logged after sealing, so it falls into the next checkpoint.
-        for (const c of sealed) {
+        const sealed = lg
+          ? await sealCheckpoint(handle.db, lg, key, systemClock)
+          : await sealAll(handle.db, key, systemClock);
+        // The operator's act is logged after sealing, so it falls into the next checkpoint: one entry for
+        // each municipality sealed.
+        for (const lgCode of [...new Set(sealed.map((c) => c.lgCode))]) {
+          const mine = sealed.filter((c) => c.lgCode === lgCode);
           await handle.db.transaction().execute((trx) =>
             appendAccessLog(
               trx,
               {
-                lgCode: c.lgCode,
+                lgCode,
                 staffId: 'system',
                 terminalId: 'cli',
                 function: 'checkpoint',
                 outcome: 'success',
-                details: { checkpointId: c.checkpointId, uptoSeq: c.uptoSeq },
+                details: sealDetails(mine),
               },
               { clock: systemClock, monitoring: config.monitoring },
             ),
           );
-          print(`団体 ${c.lgCode}: #${c.uptoSeq} までを封印しました（チェックポイント ${c.checkpointId}）。`);
+          for (const c of mine) {
+            print(
+              `団体 ${c.lgCode}: #${entryNo(c.uptoSeq)} までを封印しました（チェックポイント ${c.checkpointId}）。`,
+            );
+          }
         }
         if (sealed.length === 0) print('新しい記録はありません。封印は不要です。');
       } finally {

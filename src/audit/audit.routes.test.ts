@@ -146,7 +146,10 @@ describe('audit routes', () => {
   it('seals a checkpoint and verifies the chain', async () => {
     const seal = await app.inject({ method: 'POST', url: '/api/audit/checkpoints', headers: auditor(lgA) });
     expect(seal.statusCode, seal.body).toBe(201);
-    expect(seal.json()).toMatchObject({ sealed: true, checkpoint: { uptoSeq: expect.any(Number) } });
+    expect(seal.json()).toMatchObject({
+      sealed: true,
+      checkpoints: [{ uptoSeq: expect.any(Number), uptoEntryNo: expect.any(String) }],
+    });
     const v = await app.inject({ method: 'GET', url: '/api/audit/verification', headers: auditor(lgA) });
     expect(v.statusCode, v.body).toBe(200);
     expect(v.json()).toMatchObject({ lgCode: lgA, ok: true, problems: [], checkpoints: 1 });

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Actor, Clock, Permission } from '../shared/index.js';
+import { entryNo } from './access-log.js';
 import { AccessLogPage, AccessLogQuery } from './access-log.service.js';
 import { AcknowledgementInput, AlertPage, AlertQuery, AlertView } from './alert.service.js';
 import type { AuditKey } from './audit-key.js';
@@ -28,25 +29,40 @@ export interface AuditRouteOptions {
 const CheckpointView = z.object({
   checkpointId: z.number(),
   uptoSeq: z.number(),
+  /** The log number (ログ番号) of the last entry sealed. */
+  uptoEntryNo: z.string(),
   chainHash: z.string(),
   createdAt: z.string(),
   keyId: z.string(),
 });
 
-const SealResult = z.object({ sealed: z.boolean(), checkpoint: CheckpointView.nullable() });
+/** A seal writes one checkpoint per lane with new entries. */
+const SealResult = z.object({ sealed: z.boolean(), checkpoints: z.array(CheckpointView) });
 
 const VerificationView = z.object({
   lgCode: z.string(),
   ok: z.boolean(),
   entries: z.number(),
-  lastSeq: z.number(),
   checkpoints: z.number(),
-  sealedUpto: z.number().nullable(),
+  lanes: z.array(
+    z.object({
+      lane: z.number(),
+      entries: z.number(),
+      lastSeq: z.number(),
+      /** Null when the lane has no entry. */
+      lastEntryNo: z.string().nullable(),
+      checkpoints: z.number(),
+      sealedUpto: z.number().nullable(),
+      sealedUptoEntryNo: z.string().nullable(),
+    }),
+  ),
   problems: z.array(
     z.object({
       kind: z.enum(TAMPER_KINDS),
       seq: z.number(),
       toSeq: z.number().optional(),
+      entryNo: z.string(),
+      toEntryNo: z.string().optional(),
       checkpointId: z.number().optional(),
       message: z.string(),
     }),
@@ -113,18 +129,17 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRouteOptions> = async (app,
       },
     },
     async (request, reply) => {
-      const c = await audit.sealNow(actorOf(request));
+      const sealed = await audit.sealNow(actorOf(request));
       return reply.code(201).send({
-        sealed: c !== undefined,
-        checkpoint: c
-          ? {
-              checkpointId: c.checkpointId,
-              uptoSeq: c.uptoSeq,
-              chainHash: c.chainHash,
-              createdAt: c.createdAt.toISOString(),
-              keyId: c.keyId,
-            }
-          : null,
+        sealed: sealed.length > 0,
+        checkpoints: sealed.map((c) => ({
+          checkpointId: c.checkpointId,
+          uptoSeq: c.uptoSeq,
+          uptoEntryNo: entryNo(c.uptoSeq),
+          chainHash: c.chainHash,
+          createdAt: c.createdAt.toISOString(),
+          keyId: c.keyId,
+        })),
       });
     },
   );
@@ -141,7 +156,19 @@ export const auditRoutes: FastifyPluginAsyncZod<AuditRouteOptions> = async (app,
     },
     async (request) => {
       const chain = await audit.verify(actorOf(request));
-      return { ...chain, problems: [...chain.problems] };
+      return {
+        ...chain,
+        lanes: chain.lanes.map((l) => ({
+          ...l,
+          lastEntryNo: l.entries === 0 ? null : entryNo(l.lastSeq),
+          sealedUptoEntryNo: l.sealedUpto === null ? null : entryNo(l.sealedUpto),
+        })),
+        problems: chain.problems.map((p) => ({
+          ...p,
+          entryNo: entryNo(p.seq),
+          ...(p.toSeq === undefined ? {} : { toEntryNo: entryNo(p.toSeq) }),
+        })),
+      };
     },
   );
 };

@@ -16,7 +16,7 @@ import {
 } from './access-log.service.js';
 import { acknowledgeAlert, AlertQuery, listAlerts, type AlertPage, type AlertView } from './alert.service.js';
 import type { AuditKey } from './audit-key.js';
-import { sealCheckpoint, type Checkpoint } from './checkpoint.js';
+import { sealCheckpoint, sealDetails, type Checkpoint } from './checkpoint.js';
 import { parseAuditInput } from './parse.js';
 import { verifyAccessLog, type ChainVerification } from './verify.js';
 
@@ -101,25 +101,18 @@ export class AuditService {
       .execute((trx) => acknowledgeAlert(trx, actor.lgCode, alertId, actor, note, this.ctx));
   }
 
-  /** Seals the auditor's municipality now; undefined when nothing is new since the last checkpoint. */
-  async sealNow(actor: Actor): Promise<Checkpoint | undefined> {
+  /** Seals the auditor's municipality now: a checkpoint per lane with new entries (none when nothing is new). */
+  async sealNow(actor: Actor): Promise<Checkpoint[]> {
     requireLogReview(actor);
     return this.deps.db.transaction().execute(async (trx) => {
-      const checkpoint = await sealCheckpoint(trx, actor.lgCode, this.deps.key, this.deps.clock);
+      const checkpoints = await sealCheckpoint(trx, actor.lgCode, this.deps.key, this.deps.clock);
       // Logged after sealing: the entry falls into the next checkpoint.
       await appendAccessLog(
         trx,
-        {
-          ...by(actor),
-          function: 'checkpoint',
-          outcome: 'success',
-          details: checkpoint
-            ? { checkpointId: checkpoint.checkpointId, uptoSeq: checkpoint.uptoSeq }
-            : { sealed: false },
-        },
+        { ...by(actor), function: 'checkpoint', outcome: 'success', details: sealDetails(checkpoints) },
         this.ctx,
       );
-      return checkpoint;
+      return checkpoints;
     });
   }
 
@@ -133,9 +126,8 @@ export class AuditService {
       lgCode: actor.lgCode,
       ok: true,
       entries: 0,
-      lastSeq: 0,
       checkpoints: 0,
-      sealedUpto: null,
+      lanes: [],
       problems: [],
     };
     await this.deps.db.transaction().execute((trx) =>

@@ -1,17 +1,17 @@
 /**
- * Checkpoints: at intervals and on demand, the head of each municipality's chain (upto_seq, chain_hash)
- * is signed with the Ed25519 audit key, which lives outside the database. Whoever can write the database
- * can rewrite the unsealed tail of a chain consistently, but cannot forge a checkpoint: everything up to
- * the last checkpoint is fixed.
+ * Checkpoints: at intervals and on demand, the head of each lane of each municipality's chain (upto_seq,
+ * chain_hash; the seq names the lane) is signed with the Ed25519 audit key, which lives outside the
+ * database. Whoever can write the database can rewrite the unsealed tail of a lane consistently, but cannot
+ * forge a checkpoint: everything up to the last checkpoint of each lane is fixed.
  */
 import { sign, type KeyObject, verify } from 'node:crypto';
 import type { Clock } from '../shared/index.js';
-import { canonicalJson } from './access-log.js';
+import { canonicalJson, laneRange } from './access-log.js';
 import {
   insertCheckpoint,
   latestCheckpoint,
   listLoggedMunicipalities,
-  lockChainHead,
+  lockChainHeads,
   type CheckpointRow,
   type Executor,
   type Trx,
@@ -67,42 +67,52 @@ export function rowToCheckpoint(r: CheckpointRow): Checkpoint {
 }
 
 /**
- * Seals the municipality's chain as it stands; undefined when nothing was appended since the last
- * checkpoint (or ever). Inside a transaction, it runs in it; otherwise it opens one. The chain head is
- * locked meanwhile, so the sealed hash is the head's and no append slips in between.
+ * Seals the municipality's chain as it stands: one checkpoint for each lane with entries since its last
+ * checkpoint (none when nothing is new). Inside a transaction, it runs in it; otherwise it opens one. Every
+ * lane head is locked meanwhile, so each sealed hash is its head's and no append slips in between.
  */
 export async function sealCheckpoint(
   db: Executor,
   lgCode: string,
   key: AuditKey,
   clock: Clock,
-): Promise<Checkpoint | undefined> {
-  const work = async (trx: Trx): Promise<Checkpoint | undefined> => {
-    const head = await lockChainHead(trx, lgCode);
-    if (head.last_seq === 0) return undefined;
-    const latest = await latestCheckpoint(trx, lgCode);
-    if (latest && Number(latest.upto_seq) >= head.last_seq) return undefined;
-    const body = { lgCode, uptoSeq: head.last_seq, chainHash: head.last_hash, createdAt: clock.now() };
-    const signature = sign(null, checkpointPayload(body), key.privateKey).toString('base64');
-    const row = await insertCheckpoint(trx, {
-      lg_code: lgCode,
-      upto_seq: body.uptoSeq,
-      chain_hash: body.chainHash,
-      created_at: body.createdAt,
-      key_id: key.keyId,
-      signature,
-    });
-    return rowToCheckpoint(row);
+): Promise<Checkpoint[]> {
+  const work = async (trx: Trx): Promise<Checkpoint[]> => {
+    const sealed: Checkpoint[] = [];
+    const createdAt = clock.now();
+    for (const head of await lockChainHeads(trx, lgCode)) {
+      if (head.last_seq === laneRange(head.lane).first) continue;
+      const latest = await latestCheckpoint(trx, lgCode, head.lane);
+      if (latest && Number(latest.upto_seq) >= head.last_seq) continue;
+      const body = { lgCode, uptoSeq: head.last_seq, chainHash: head.last_hash, createdAt };
+      const signature = sign(null, checkpointPayload(body), key.privateKey).toString('base64');
+      const row = await insertCheckpoint(trx, {
+        lg_code: lgCode,
+        upto_seq: body.uptoSeq,
+        chain_hash: body.chainHash,
+        created_at: body.createdAt,
+        key_id: key.keyId,
+        signature,
+      });
+      sealed.push(rowToCheckpoint(row));
+    }
+    return sealed;
   };
   return db.isTransaction ? work(db as Trx) : db.transaction().execute(work);
+}
+
+/** What the access log keeps of a seal: the checkpoints it wrote, or that it wrote none. */
+export function sealDetails(checkpoints: readonly Checkpoint[]): Record<string, unknown> {
+  return checkpoints.length === 0
+    ? { sealed: false }
+    : { checkpoints: checkpoints.map((c) => ({ checkpointId: c.checkpointId, uptoSeq: c.uptoSeq })) };
 }
 
 /** Seals every municipality that has entries since its last checkpoint. */
 export async function sealAll(db: Executor, key: AuditKey, clock: Clock): Promise<Checkpoint[]> {
   const sealed: Checkpoint[] = [];
   for (const lgCode of await listLoggedMunicipalities(db)) {
-    const c = await sealCheckpoint(db, lgCode, key, clock);
-    if (c) sealed.push(c);
+    sealed.push(...(await sealCheckpoint(db, lgCode, key, clock)));
   }
   return sealed;
 }

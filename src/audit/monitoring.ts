@@ -18,6 +18,7 @@ import {
   alertRaisedSince,
   countEntries,
   insertAlert,
+  lockSubject,
   searchActivity,
   staffActivity,
   type Executor,
@@ -117,8 +118,10 @@ function alert(
 }
 
 /**
- * The entry rules, for an entry just appended in `trx`. Appends of a municipality are serialised by its
- * chain-head lock, so the look-backs here see every earlier entry and alert and cannot race each other.
+ * The entry rules, for an entry just appended in `trx`. Entries of a municipality are appended side by
+ * side in lanes, so before a rule looks back the subject's entries (login failures, searches, lookups of
+ * protected persons) the transaction takes the subject's lock (`lockSubject`): entries of one subject then
+ * pass the look-backs one at a time, each seeing every earlier one and its alerts.
  * Returns the rules that raised an alert.
  */
 export async function evaluateEntryRules(
@@ -131,6 +134,12 @@ export async function evaluateEntryRules(
   const now = entry.occurredAt;
   const candidates: NewAlertRow[] = [];
   const seqKey = String(entry.seq);
+  const subject = entry.staffId ?? `terminal:${entry.terminalId}`;
+  const looksBack =
+    LOGIN_FAILURES.has(entry.function) ||
+    (entry.function === 'search' && entry.staffId !== null) ||
+    (facts.supportMeasureSubject === true && LOOKUPS.has(entry.function));
+  if (looksBack) await lockSubject(trx, entry.lgCode, subject);
 
   if (entry.staffId !== null && entry.staffId !== SYSTEM_STAFF_ID) {
     const reason = offHoursReason(now, m);
@@ -147,7 +156,6 @@ export async function evaluateEntryRules(
   }
 
   if (LOGIN_FAILURES.has(entry.function)) {
-    const subject = entry.staffId ?? `terminal:${entry.terminalId}`;
     const windowStart = new Date(now.getTime() - m.loginFailureMinutes * MINUTE_MS);
     const failures = await countEntries(
       trx,
@@ -208,7 +216,6 @@ export async function evaluateEntryRules(
     }
   }
 
-  const subject = entry.staffId ?? `terminal:${entry.terminalId}`;
   if (facts.supportMeasureSubject && RECORD_OPENINGS.has(entry.function)) {
     const protectedPersons = facts.supportMeasurePersons ?? entry.targetPersons;
     if (!(LOOKUPS.has(entry.function) && (await lookedUpLately(trx, entry, subject, protectedPersons)))) {

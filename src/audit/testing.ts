@@ -10,6 +10,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/index.js';
 import { FixedClock } from '../shared/index.js';
 import type { AccessLogInput, AuditContext, MonitoringConfig } from './access-log.js';
+import { lockChainHeads, openLane } from './access-log.repository.js';
 import { appendAccessLog } from './access-log.service.js';
 import { loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
 
@@ -83,4 +84,13 @@ export async function asAttacker(
     await sql`SET LOCAL session_replication_role = replica`.execute(trx);
     await work(trx);
   });
+}
+
+/**
+ * Holds every lane of the municipality's access log for the rest of the transaction: the lanes there are,
+ * locked, and the rest up to MAX_LANES, opened and not yet committed. Until it ends, any append there waits.
+ */
+export async function holdEveryLane(trx: Transaction<Database>, lgCode: string): Promise<void> {
+  await lockChainHeads(trx, lgCode);
+  while ((await openLane(trx, lgCode)) !== undefined);
 }

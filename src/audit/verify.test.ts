@@ -49,12 +49,12 @@ describe('verifyAccessLog', () => {
   it('finds nothing wrong in an untouched log, and says so', async () => {
     const lg = await tenEntries();
     const v = await verify(lg);
-    expect(v).toMatchObject({
+    expect(v).toEqual({
+      lgCode: lg,
       ok: true,
       entries: 10,
-      lastSeq: 10,
       checkpoints: 1,
-      sealedUpto: 8,
+      lanes: [{ lane: 0, entries: 10, lastSeq: 10, checkpoints: 1, sealedUpto: 8 }],
       problems: [],
     });
     expect(formatReport({ ok: true, municipalities: [v] })).toContain('改ざんは検出されませんでした');
@@ -213,7 +213,7 @@ describe('verifyAccessLog', () => {
       .execute();
     let v = await verify(lg);
     expect(v.problems).toEqual([expect.objectContaining({ kind: 'checkpoint', seq: 10 })]);
-    expect(v.sealedUpto).toBe(8);
+    expect(v.lanes[0]!.sealedUpto).toBe(8);
 
     await asAttacker(handle.db, async (trx) => {
       await trx
@@ -225,7 +225,7 @@ describe('verifyAccessLog', () => {
     });
     v = await verify(lg);
     expect(kinds(v)).toEqual(['checkpoint@9', 'checkpoint@10']);
-    expect(v.sealedUpto).toBeNull();
+    expect(v.lanes[0]!.sealedUpto).toBeNull();
   });
 
   it('names a chain rewritten consistently after sealing through its checkpoint', async () => {

@@ -26,12 +26,14 @@
  * entry in memory.
  */
 import type { KeyObject } from 'node:crypto';
-import { GENESIS_HASH, chainHash, type ChainedContent } from './access-log.js';
+import { GENESIS_HASH, chainHash, entryNo, laneRange, type ChainedContent } from './access-log.js';
 import {
   entriesAfter,
-  findChainHead,
+  findChainHeads,
   listCheckpoints,
+  listLanes,
   listLoggedMunicipalities,
+  type ChainHeadRow,
   type Executor,
 } from './access-log.repository.js';
 import { rowToEntry } from './access-log.service.js';
@@ -51,15 +53,25 @@ export interface TamperProblem {
   readonly message: string;
 }
 
+/** One lane of a municipality's chain. */
+export interface LaneVerification {
+  readonly lane: number;
+  readonly entries: number;
+  /** The seq of the lane's last entry (the lane's first position less one when it has none). */
+  readonly lastSeq: number;
+  readonly checkpoints: number;
+  /** The highest seq of the lane sealed by a checkpoint that verified and still matches. */
+  readonly sealedUpto: number | null;
+}
+
 export interface ChainVerification {
   readonly lgCode: string;
   readonly ok: boolean;
+  /** Of every lane. */
   readonly entries: number;
-  readonly lastSeq: number;
   readonly checkpoints: number;
-  /** The highest seq sealed by a checkpoint that verified and still matches. */
-  readonly sealedUpto: number | null;
-  /** Sorted by seq. */
+  readonly lanes: readonly LaneVerification[];
+  /** Sorted by seq (so by lane). */
   readonly problems: readonly TamperProblem[];
 }
 
@@ -83,7 +95,7 @@ interface Node {
 }
 
 /**
- * Verifies one municipality's chain, or every municipality's. `publicKeys` verify the checkpoints (several
+ * Verifies one municipality's chain, every lane of it, or every municipality's. `publicKeys` verify the checkpoints (several
  * after a key rotation); with none, any checkpoint is reported as unverifiable.
  */
 export async function verifyAccessLog(
@@ -105,6 +117,37 @@ function matches(content: ChainedContent, prevHash: string, hash: string, seq: n
   return seq >= 1 && chainHash(prevHash, content, seq) === hash;
 }
 
+async function verifyChain(
+  db: Executor,
+  lgCode: string,
+  keys: ReadonlyMap<string, KeyObject>,
+): Promise<ChainVerification> {
+  const heads = await findChainHeads(db, lgCode);
+  const lanes: LaneVerification[] = [];
+  const problems = new Problems();
+  for (const lane of await listLanes(db, lgCode)) {
+    lanes.push(
+      await verifyLane(
+        db,
+        lgCode,
+        lane,
+        heads.find((h) => h.lane === lane),
+        keys,
+        problems,
+      ),
+    );
+  }
+  const list = problems.sorted();
+  return {
+    lgCode,
+    ok: list.length === 0,
+    entries: lanes.reduce((n, l) => n + l.entries, 0),
+    checkpoints: lanes.reduce((n, l) => n + l.checkpoints, 0),
+    lanes,
+    problems: list,
+  };
+}
+
 /** Finds the position a row's hash was computed for: where it sits, where its links say, or nearby. */
 function locate(node: Node, content: ChainedContent, linkCandidates: readonly (number | undefined)[]): void {
   const tried = new Set<number>();
@@ -123,17 +166,22 @@ function locate(node: Node, content: ChainedContent, linkCandidates: readonly (n
   node.orig = linkCandidates.find((c) => c !== undefined) ?? null;
 }
 
-async function verifyChain(
+/** Verifies one lane; its problems go to `problems`. */
+async function verifyLane(
   db: Executor,
   lgCode: string,
+  lane: number,
+  head: ChainHeadRow | undefined,
   keys: ReadonlyMap<string, KeyObject>,
-): Promise<ChainVerification> {
+  problems: Problems,
+): Promise<LaneVerification> {
+  const start = laneRange(lane).first;
   const nodes: Node[] = [];
   const byHash = new Map<string, Node>();
   /** Content of rows whose hash did not match where they sit: looked at again once all links are known. */
   const unresolved = new Map<Node, ChainedContent>();
 
-  for (let after = 0; ;) {
+  for (let after = start; ;) {
     const rows = await entriesAfter(db, lgCode, after, BATCH);
     for (const row of rows) {
       const content = rowToEntry(row);
@@ -148,7 +196,7 @@ async function verifyChain(
         node.intact = true;
         node.orig = node.seq;
       } else {
-        locate(node, content, [linkCandidate(node, byHash)]);
+        locate(node, content, [linkCandidate(node, byHash, start)]);
         if (!node.intact) unresolved.set(node, content);
       }
       nodes.push(node);
@@ -165,17 +213,15 @@ async function verifyChain(
     for (const [node, content] of unresolved) {
       const succ = successorOf.get(node.hash);
       locate(node, content, [
-        linkCandidate(node, byHash),
+        linkCandidate(node, byHash, start),
         succ?.orig !== null && succ?.orig !== undefined ? succ.orig - 1 : undefined,
       ]);
       if (node.intact) unresolved.delete(node);
     }
   }
 
-  const head = await findChainHead(db, lgCode);
-  const checkpoints = (await listCheckpoints(db, lgCode)).map(rowToCheckpoint);
-  const problems = new Problems();
-  const lastSeq = nodes.at(-1)?.seq ?? 0;
+  const checkpoints = (await listCheckpoints(db, lgCode, lane)).map(rowToCheckpoint);
+  const lastSeq = nodes.at(-1)?.seq ?? start;
   const referenced = new Set(nodes.map((n) => n.prevHash));
   const positionOf = (n: Node) => n.orig ?? n.seq;
   const atPosition = new Map<number, Node>();
@@ -186,10 +232,10 @@ async function verifyChain(
   // deleted: original positions nobody holds, up to the furthest position anything knows of.
   // The head counts only when it lies beyond the last row (a cut tail): after renumbering it may name a
   // seq that was never an original position.
-  let furthest = head && head.last_seq > lastSeq ? head.last_seq : 0;
+  let furthest = head && head.last_seq > lastSeq ? head.last_seq : start;
   for (const n of nodes) furthest = Math.max(furthest, positionOf(n));
   for (const c of checkpoints) furthest = Math.max(furthest, c.uptoSeq);
-  for (let p = 1; p <= furthest; p++) {
+  for (let p = start + 1; p <= furthest; p++) {
     if (occupied.has(p)) continue;
     let q = p;
     while (q + 1 <= furthest && !occupied.has(q + 1)) q++;
@@ -197,7 +243,10 @@ async function verifyChain(
       kind: 'deleted',
       seq: p,
       ...(q > p ? { toSeq: q } : {}),
-      message: q > p ? `記録 #${p}〜#${q} が削除されています。` : `記録 #${p} が削除されています。`,
+      message:
+        q > p
+          ? `記録 #${entryNo(p)}〜#${entryNo(q)} が削除されています。`
+          : `記録 #${entryNo(p)} が削除されています。`,
     });
     p = q;
   }
@@ -212,11 +261,15 @@ async function verifyChain(
       !referenced.has(node.hash) && (bypassed || (head !== undefined && node.seq > head.last_seq));
     problems.add(
       intruder
-        ? { kind: 'inserted', seq: node.seq, message: `記録 #${node.seq} は後から挿入されたものです。` }
+        ? {
+            kind: 'inserted',
+            seq: node.seq,
+            message: `記録 #${entryNo(node.seq)} は後から挿入されたものです。`,
+          }
         : {
             kind: 'edited',
             seq: node.seq,
-            message: `記録 #${node.seq} の内容が改ざんされています（ハッシュ不一致）。`,
+            message: `記録 #${entryNo(node.seq)} の内容が改ざんされています（ハッシュ不一致）。`,
           },
     );
   });
@@ -231,7 +284,7 @@ async function verifyChain(
       problems.add({
         kind: 'edited',
         seq: rewritten.seq,
-        message: `記録 #${rewritten.seq} が書き換えられています（次の記録の前ハッシュと不一致）。`,
+        message: `記録 #${entryNo(rewritten.seq)} が書き換えられています（次の記録の前ハッシュと不一致）。`,
       });
     }
   }
@@ -240,7 +293,7 @@ async function verifyChain(
     problems.add({
       kind: 'edited',
       seq: last.seq,
-      message: `記録 #${last.seq} が書き換えられています（チェーンの末尾と不一致）。`,
+      message: `記録 #${entryNo(last.seq)} が書き換えられています（チェーンの末尾と不一致）。`,
     });
   }
 
@@ -254,7 +307,7 @@ async function verifyChain(
     problems.add({
       kind: 'inserted',
       seq: first.seq,
-      message: `記録 #${first.seq} は後から挿入されたものです（同じ前ハッシュを持つ記録が複数あります）。`,
+      message: `記録 #${entryNo(first.seq)} は後から挿入されたものです（同じ前ハッシュを持つ記録が複数あります）。`,
     });
   }
   if (head) {
@@ -264,7 +317,7 @@ async function verifyChain(
         kind: 'inserted',
         seq: beyond[0]!.seq,
         ...(beyond.length > 1 ? { toSeq: beyond.at(-1)!.seq } : {}),
-        message: `記録 #${beyond[0]!.seq} 以降はチェーンの末尾（#${head.last_seq}）より後に追加されています。`,
+        message: `記録 #${entryNo(beyond[0]!.seq)} 以降はチェーンの末尾（#${entryNo(head.last_seq)}）より後に追加されています。`,
       });
     }
   }
@@ -286,7 +339,7 @@ async function verifyChain(
       kind: 'reordered',
       seq: from,
       ...(to > from ? { toSeq: to } : {}),
-      message: `記録 #${from}〜#${to} の順序が入れ替えられています。`,
+      message: `記録 #${entryNo(from)}〜#${entryNo(to)} の順序が入れ替えられています。`,
     });
     run = [];
   };
@@ -306,45 +359,36 @@ async function verifyChain(
     if (!key) {
       problems.add({
         ...base,
-        message: `チェックポイント ${c.checkpointId}（#${c.uptoSeq} まで）の署名鍵が確認できません（鍵 ${c.keyId.slice(0, 16)}…）。`,
+        message: `チェックポイント ${c.checkpointId}（#${entryNo(c.uptoSeq)} まで）の署名鍵が確認できません（鍵 ${c.keyId.slice(0, 16)}…）。`,
       });
       continue;
     }
     if (!signatureValid(c, key)) {
       problems.add({
         ...base,
-        message: `チェックポイント ${c.checkpointId}（#${c.uptoSeq} まで）の署名が正しくありません（偽造または改変）。`,
+        message: `チェックポイント ${c.checkpointId}（#${entryNo(c.uptoSeq)} まで）の署名が正しくありません（偽造または改変）。`,
       });
       continue;
     }
     const sealed = bySeq.get(c.uptoSeq);
     if (sealed?.hash === c.chainHash) {
-      sealedUpto = Math.max(sealedUpto ?? 0, c.uptoSeq);
+      sealedUpto = Math.max(sealedUpto ?? start, c.uptoSeq);
       continue;
     }
     const movedTo = byHash.get(c.chainHash);
     problems.add({
       ...base,
       message: movedTo
-        ? `チェックポイント ${c.checkpointId} が封印した記録 #${c.uptoSeq} は現在 #${movedTo.seq} にあります（番号の付け替え）。`
-        : `チェックポイント ${c.checkpointId} が封印した #${c.uptoSeq} までのチェーンが封印後に書き換えられています（#${(sealedUpto ?? 0) + 1} 以降）。`,
+        ? `チェックポイント ${c.checkpointId} が封印した記録 #${entryNo(c.uptoSeq)} は現在 #${entryNo(movedTo.seq)} にあります（番号の付け替え）。`
+        : `チェックポイント ${c.checkpointId} が封印した #${entryNo(c.uptoSeq)} までのチェーンが封印後に書き換えられています（#${entryNo((sealedUpto ?? start) + 1)} 以降）。`,
     });
   }
 
-  const list = problems.sorted();
-  return {
-    lgCode,
-    ok: list.length === 0,
-    entries: nodes.length,
-    lastSeq,
-    checkpoints: checkpoints.length,
-    sealedUpto,
-    problems: list,
-  };
+  return { lane, entries: nodes.length, lastSeq, checkpoints: checkpoints.length, sealedUpto };
 }
 
-function linkCandidate(node: Node, byHash: ReadonlyMap<string, Node>): number | undefined {
-  if (node.prevHash === GENESIS_HASH) return 1;
+function linkCandidate(node: Node, byHash: ReadonlyMap<string, Node>, first: number): number | undefined {
+  if (node.prevHash === GENESIS_HASH) return first + 1;
   const pred = byHash.get(node.prevHash);
   return pred?.orig !== null && pred?.orig !== undefined ? pred.orig + 1 : undefined;
 }
@@ -370,11 +414,16 @@ export function formatReport(report: VerificationReport): string {
   if (report.municipalities.length === 0) lines.push('アクセスログはまだありません。');
   for (const m of report.municipalities) {
     lines.push(
-      `団体 ${m.lgCode}: 記録 ${m.entries} 件（最終 #${m.lastSeq}）、チェックポイント ${m.checkpoints} 件` +
-        `（封印済み #${m.sealedUpto ?? '-'} まで）: ${m.ok ? '改ざんは検出されませんでした' : `${m.problems.length} 件の問題`}`,
+      `団体 ${m.lgCode}: 記録 ${m.entries} 件（${m.lanes.length} 系列）、チェックポイント ${m.checkpoints} 件: ` +
+        (m.ok ? '改ざんは検出されませんでした' : `${m.problems.length} 件の問題`),
     );
+    for (const l of m.lanes) {
+      const last = l.entries === 0 ? '記録なし' : `最終 #${entryNo(l.lastSeq)}`;
+      const sealed = l.sealedUpto === null ? '未封印' : `封印済み #${entryNo(l.sealedUpto)} まで`;
+      lines.push(`  系列 ${l.lane}: 記録 ${l.entries} 件（${last}、${sealed}）`);
+    }
     for (const p of m.problems)
-      lines.push(`  [${p.kind}] #${p.seq}${p.toSeq ? `〜#${p.toSeq}` : ''}: ${p.message}`);
+      lines.push(`  [${p.kind}] #${entryNo(p.seq)}${p.toSeq ? `〜#${entryNo(p.toSeq)}` : ''}: ${p.message}`);
   }
   lines.push(report.ok ? '結果: OK' : '結果: 改ざんの疑いがあります');
   return lines.join('\n');

@@ -134,6 +134,8 @@ export interface AccessLogTable {
 
 export interface AuditChainHeadTable {
   lg_code: string;
+  /** Lane k of the municipality's chain: seqs k·10^12 + 1, + 2, … */
+  lane: Generated<number>;
   last_seq: number;
   last_hash: string;
 }

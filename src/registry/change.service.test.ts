@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdEveryLane } from '../audit/testing.js';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { DomainError, personNoFromSerial, type FixedClock } from '../shared/index.js';
@@ -770,7 +771,7 @@ describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
     await changes.moveIn(actor, moveInOf([person()]));
     const before = await lastPersonSerial();
     const rowsBefore = await counts();
-    // Another transaction holds the municipality's access-log chain head, which a change locks last.
+    // Another transaction holds every lane of the municipality's access log, one of which a change takes last.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let heldPid!: number;
@@ -778,7 +779,7 @@ describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
     const isHolding = new Promise<void>((resolve) => (holding = resolve));
     const holder = handle.db.transaction().execute(async (trx) => {
       heldPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
-      await sql`SELECT 1 FROM audit_chain_head WHERE lg_code = ${TEST_LG_CODE} FOR UPDATE`.execute(trx);
+      await holdEveryLane(trx, TEST_LG_CODE);
       holding();
       await released;
     });
@@ -797,7 +798,7 @@ describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
       waiting = rows[0]?.pid;
       if (waiting === undefined) await new Promise((r) => setTimeout(r, 10));
     }
-    expect(waiting, 'the move-in waits for the chain head').toBeDefined();
+    expect(waiting, 'the move-in waits for a lane of the access log').toBeDefined();
     // Its 宛名番号 is already taken and committed, though the move-in itself has not committed.
     expect(await lastPersonSerial()).toBe(before + 1);
     // Cancelled there, the move-in rolls back; the number it took stays taken (a gap) and nothing else stays.

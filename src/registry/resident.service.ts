@@ -359,7 +359,7 @@ export class ResidentService {
             record: maskRecord(recordOf(keys, h), reveal),
           })),
         };
-        // The log entry last: appending holds the municipality's chain-head lock until commit, so the
+        // The log entry last: appending holds a lane of the municipality's log until commit, so the
         // history is decrypted and masked before it; the data leaves the service only after the commit.
         await logAccess(trx, this.audit, actor, {
           function: options.reveal.length > 0 ? 'reveal' : 'inquiry',
@@ -467,7 +467,7 @@ export class ResidentService {
         ...(tooMany ? { tooMany } : {}),
       };
       const facts = await factsAbout(trx, actor, records, this.audit.clock.today());
-      // The log entry last: appending holds the municipality's chain-head lock until commit, so every
+      // The log entry last: appending holds a lane of the municipality's log until commit, so every
       // read and computation happens before it (see access-log.service.ts).
       await logAccess(trx, this.audit, actor, {
         function: 'search',

@@ -9,6 +9,8 @@ import type { NameOf } from './names.js';
 
 export interface AccessLogEntry {
   seq: number;
+  /** ログ番号: the seq in the log's first lane, `k-n` for the n-th entry of lane k. */
+  entryNo: string;
   occurredAt: string;
   staffId: string | null;
   terminalId: string;
@@ -180,7 +182,7 @@ export function AccessLog({ onOpenPerson, nameOf }: Props) {
                 <tbody>
                   {result.entries.map((e) => (
                     <tr key={e.seq} className={e.outcome === 'success' ? undefined : 'refused'}>
-                      <td>{e.seq}</td>
+                      <td>{e.entryNo}</td>
                       <td>{formatJst(e.occurredAt)}</td>
                       <td>{nameOf(e.staffId)}</td>
                       <td>{e.terminalId}</td>

@@ -6,25 +6,38 @@ import { useCallback, useEffect, useState } from 'react';
 import { call, messageOf } from '../api.js';
 import { TAMPER_LABEL, formatJst } from './labels.js';
 
+interface LaneView {
+  lane: number;
+  entries: number;
+  lastEntryNo: string | null;
+  checkpoints: number;
+  sealedUptoEntryNo: string | null;
+}
+
 interface VerificationView {
   lgCode: string;
   ok: boolean;
   entries: number;
-  lastSeq: number;
   checkpoints: number;
-  sealedUpto: number | null;
-  problems: Array<{ kind: string; seq: number; toSeq?: number; checkpointId?: number; message: string }>;
+  /** The log's hash chains (系列): appends side by side each take one. */
+  lanes: LaneView[];
+  problems: Array<{
+    kind: string;
+    seq: number;
+    entryNo: string;
+    toEntryNo?: string;
+    checkpointId?: number;
+    message: string;
+  }>;
 }
 
 interface SealResult {
   sealed: boolean;
-  checkpoint: {
+  checkpoints: Array<{
     checkpointId: number;
-    uptoSeq: number;
-    chainHash: string;
+    uptoEntryNo: string;
     createdAt: string;
-    keyId: string;
-  } | null;
+  }>;
 }
 
 export function Verification() {
@@ -57,9 +70,12 @@ export function Verification() {
     setNotice(undefined);
     try {
       const r = await call<SealResult>('POST', '/api/audit/checkpoints');
+      const first = r.checkpoints[0];
       setNotice(
-        r.sealed && r.checkpoint
-          ? `チェックポイント ${r.checkpoint.checkpointId} を作成しました（ログ番号 ${r.checkpoint.uptoSeq} まで封印、${formatJst(r.checkpoint.createdAt)}）。`
+        r.sealed && first
+          ? `チェックポイント ${r.checkpoints.map((c) => c.checkpointId).join('、')} を作成しました（ログ番号 ${r.checkpoints
+              .map((c) => c.uptoEntryNo)
+              .join('、')} まで封印、${formatJst(first.createdAt)}）。`
           : '前回のチェックポイント以降に新しいログがないため、作成しませんでした。',
       );
     } catch (e) {
@@ -104,11 +120,15 @@ export function Verification() {
             <dt>ログ件数</dt>
             <dd>{result.entries}件</dd>
             <dt>最新のログ番号</dt>
-            <dd>{result.lastSeq}</dd>
+            <dd>{lanesText(result.lanes, (l) => l.lastEntryNo ?? '（なし）')}</dd>
             <dt>チェックポイント</dt>
             <dd>{result.checkpoints}件</dd>
             <dt>封印済みの範囲</dt>
-            <dd>{result.sealedUpto === null ? '（未封印）' : `ログ番号 ${result.sealedUpto} まで`}</dd>
+            <dd>
+              {lanesText(result.lanes, (l) =>
+                l.sealedUptoEntryNo === null ? '（未封印）' : `ログ番号 ${l.sealedUptoEntryNo} まで`,
+              )}
+            </dd>
           </dl>
           {result.problems.length > 0 && (
             <table className="results">
@@ -124,8 +144,8 @@ export function Verification() {
                 {result.problems.map((p) => (
                   <tr key={`${p.kind}-${p.seq}-${p.checkpointId ?? ''}`}>
                     <td>
-                      {p.seq}
-                      {p.toSeq !== undefined && p.toSeq !== p.seq && `〜${p.toSeq}`}
+                      {p.entryNo}
+                      {p.toEntryNo !== undefined && p.toEntryNo !== p.entryNo && `〜${p.toEntryNo}`}
                     </td>
                     <td>
                       {TAMPER_LABEL[p.kind] ?? p.kind}
@@ -141,4 +161,14 @@ export function Verification() {
       )}
     </section>
   );
+}
+
+/**
+ * One figure per lane: the figure alone while the log is one chain (系列 0), else `系列 k: …` for each (a
+ * log number `k-n` is the n-th entry of 系列 k).
+ */
+function lanesText(lanes: readonly LaneView[], figure: (l: LaneView) => string): string {
+  if (lanes.length === 0) return '（なし）';
+  if (lanes.length === 1 && lanes[0]!.lane === 0) return figure(lanes[0]!);
+  return lanes.map((l) => `系列 ${l.lane}: ${figure(l)}`).join('、');
 }
