@@ -6,6 +6,7 @@ export {
   GENESIS_HASH,
   canonicalJson,
   chainHash,
+  entryNo,
   protectCriteria,
   protectValue,
   type AccessLogEntry,

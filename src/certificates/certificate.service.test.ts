@@ -413,8 +413,9 @@ describe('the issuance history', () => {
     ]) {
       await expect(statement.execute(handle.db)).rejects.toThrow(/append-only/);
     }
+    // Newest first is by time: another test's issuances to this person are dated the next day.
     const log = await searchAccessLog(handle.db, TEST_LG_CODE, { function: 'issuance', personNo: head });
-    expect(log.entries[0]!.details).toMatchObject({ voided: issuance.issuanceId });
+    expect(log.entries.filter((e) => e.details?.['voided'] === issuance.issuanceId)).toHaveLength(1);
   });
 
   it('renders byte-identical output for the same request at the same time', async () => {

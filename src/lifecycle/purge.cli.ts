@@ -8,7 +8,7 @@
  * (the schema owner, not the restricted role jumin_app).
  */
 import type { Command } from 'commander';
-import { loadOrCreateAuditKey } from '../audit/index.js';
+import { entryNo, loadOrCreateAuditKey } from '../audit/index.js';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/index.js';
 import { PERMISSIONS, systemClock, type Actor, type Clock } from '../shared/index.js';
@@ -111,7 +111,9 @@ export function registerLifecycleCommands(program: Command, deps: LifecycleComma
             ? `確認: ${report.verification?.tablesScanned ?? 0} 表を走査し、痕跡はありません。`
             : `確認: 痕跡が残っています: ${traces.map((t) => `${t.table} (${t.rows})`).join(', ')}`,
         );
-        print(`消去証明書（アクセスログ #${report.accessLogSeq ?? '-'}）:`);
+        print(
+          `消去証明書（アクセスログ #${report.accessLogSeq === undefined ? '-' : entryNo(report.accessLogSeq)}）:`,
+        );
         print(JSON.stringify(report.signed, null, 2));
         if (!report.ok) process.exitCode = 1;
       });

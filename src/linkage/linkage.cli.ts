@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/index.js';
 import { openKeyring } from '../keys/index.js';
-import { loadOrCreateAuditKey } from '../audit/index.js';
+import { entryNo, loadOrCreateAuditKey } from '../audit/index.js';
 import { PERMISSIONS, systemClock, type Actor, type Clock } from '../shared/index.js';
 import {
   DEFAULT_MAX_ROWS_PER_SECOND,
@@ -176,7 +176,9 @@ export function registerLinkageCommands(program: Command, deps: LinkageCommandDe
         print(
           `  ${result.bytes} バイト、${seconds.toFixed(1)} 秒（${Math.round(result.persons / Math.max(seconds, 0.001))} 名/秒）`,
         );
-        print(`  SHA-256 ${result.sha256}（${result.checksumFile}）、アクセスログ #${result.accessLogSeq}`);
+        print(
+          `  SHA-256 ${result.sha256}（${result.checksumFile}）、アクセスログ #${entryNo(result.accessLogSeq)}`,
+        );
       } finally {
         await handle.close();
       }
