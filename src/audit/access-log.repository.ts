@@ -60,37 +60,24 @@ export type NewEntryRow = Omit<AccessLogRow, 'seq' | 'prev_hash' | 'hash'>;
 export type AppendedEntry = Pick<AccessLogRow, 'seq' | 'prev_hash' | 'hash'>;
 
 /**
- * Opens the municipality's next lane in the transaction and returns it, locked (inserted, so no other
- * transaction sees it before commit); lane 0 when it has none. Undefined when it has MAX_LANES, or when
- * another transaction is opening the same lane (the insert waits for it, then does nothing).
+ * Gives the municipality its MAX_LANES lanes at the genesis hash unless it has them (its first entry's
+ * step). All at once, so no transaction ever opens a lane another may be waiting to open; an idle lane
+ * costs a row. Inserted in the caller's transaction: another's first entry waits for it to commit.
  */
-export async function openLane(trx: Trx, lgCode: string): Promise<number | undefined> {
-  const { rows } = await sql<{ lane: number }>`
+export async function openLanes(trx: Trx, lgCode: string): Promise<void> {
+  await sql`
     INSERT INTO audit_chain_head (lg_code, lane, last_seq, last_hash)
-    SELECT ${lgCode}::text, n, n * ${LANE_SPAN}::bigint, ${GENESIS_HASH}::text
-      FROM (SELECT count(*)::int AS n FROM audit_chain_head WHERE lg_code = ${lgCode}) lanes
-     WHERE n < ${MAX_LANES}::int
-    ON CONFLICT (lg_code, lane) DO NOTHING
-    RETURNING lane`.execute(trx);
-  return rows[0] === undefined ? undefined : Number(rows[0].lane);
-}
-
-/** How many lanes the municipality has (committed ones, as this statement sees them). */
-export async function countLanes(trx: Trx, lgCode: string): Promise<number> {
-  const row = await trx
-    .selectFrom('audit_chain_head')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('lg_code', '=', lgCode)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    SELECT ${lgCode}::text, g.n, g.n * ${LANE_SPAN}::bigint, ${GENESIS_HASH}::text
+      FROM generate_series(0, ${MAX_LANES - 1}::int) AS g(n)
+    ON CONFLICT (lg_code, lane) DO NOTHING`.execute(trx);
 }
 
 /**
  * Appends an entry to one lane of its municipality's chain in one statement: locks the lane's head, takes
  * its next seq, hashes the entry onto the previous hash (`chainHashParts` gives the canonical text around
  * the seq; the database puts the seq in), inserts it and advances the head. `'free'`: the lowest lane no
- * other transaction holds (`SKIP LOCKED`), undefined when every lane is held (or there is none); a lane
- * number: that lane, waiting for it if another transaction holds it.
+ * other transaction holds (`SKIP LOCKED`), undefined when every lane is held (or there is none yet:
+ * `openLanes`); a lane number: that lane, waiting for it if another transaction holds it.
  * The head stays locked until commit: with one statement it is held for that statement and the commit
  * alone.
  */
@@ -179,10 +166,13 @@ export async function entriesAfter(
     .execute();
 }
 
-/** The lanes that hold entries, a head or a checkpoint of the municipality (a lane's rows may be gone). */
+/**
+ * The lanes of the municipality that were ever used: with entries, a head past the genesis, or a checkpoint
+ * (any of them may have been tampered away).
+ */
 export async function listLanes(db: Executor, lgCode: string): Promise<number[]> {
   const { rows } = await sql<{ lane: number }>`
-    SELECT lane FROM audit_chain_head WHERE lg_code = ${lgCode}
+    SELECT lane FROM audit_chain_head WHERE lg_code = ${lgCode} AND last_seq > lane * ${LANE_SPAN}::bigint
     UNION SELECT DISTINCT (seq / ${LANE_SPAN}::bigint)::int FROM access_log WHERE lg_code = ${lgCode}
     UNION SELECT DISTINCT (upto_seq / ${LANE_SPAN}::bigint)::int FROM audit_checkpoint WHERE lg_code = ${lgCode}
     ORDER BY 1`.execute(db);

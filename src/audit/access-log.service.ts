@@ -12,13 +12,13 @@ import {
   AuditOutcome,
   chainHashParts,
   entryNo,
+  MAX_LANES,
   type AccessLogEntry,
   type AuditContext,
 } from './access-log.js';
 import {
   appendEntry,
-  countLanes,
-  openLane,
+  openLanes,
   searchEntries,
   type AccessLogRow,
   type AppendedEntry,
@@ -30,8 +30,8 @@ import { parseAuditInput } from './parse.js';
 /**
  * Appends one entry to its municipality's chain in one statement (`appendEntry`): in a lane no other
  * transaction holds — the lane's head stays locked until commit, so the lane never forks — taking the lane's
- * next seq and hashing the entry onto the lane's previous hash. When every lane is held, a new one is
- * opened (up to MAX_LANES), else the append waits for one. A transaction keeps the lane it took for all its
+ * next seq and hashing the entry onto the lane's previous hash. When all MAX_LANES lanes are held, the
+ * append waits for one. A transaction keeps the lane it took for all its
  * entries of that municipality, so it never holds two. Then the entry monitoring rules run (`evaluateEntryRules`,
  * serialised per operator). The time is the clock's as the entry is made, before any wait for a lane: along
  * a lane it may trail the previous entry's by that wait (milliseconds); the seq is the lane's order.
@@ -90,15 +90,13 @@ async function appendInLane(
   const lg = row.lg_code;
   let held = heldLanes.get(trx);
   const mine = held?.get(lg);
-  let appended =
-    mine !== undefined
-      ? await appendEntry(trx, row, parts, mine)
-      : await appendEntry(trx, row, parts, 'free');
+  let appended = await appendEntry(trx, row, parts, mine ?? 'free');
   if (!appended) {
-    // Every lane is held by another transaction (or there is none yet): open the next lane, or wait for
-    // one of them, spreading the waiters.
-    const lane = (await openLane(trx, lg)) ?? randomInt(Math.max(1, await countLanes(trx, lg)));
-    appended = await appendEntry(trx, row, parts, lane);
+    // The municipality's first entry (its lanes are opened), or every lane is held by another transaction:
+    // then wait for one of them, spreading the waiters.
+    await openLanes(trx, lg);
+    const lane = randomInt(MAX_LANES);
+    appended = (await appendEntry(trx, row, parts, 'free')) ?? (await appendEntry(trx, row, parts, lane));
     if (!appended) throw new Error(`lane ${lane} of the access log of ${lg} could not be taken`);
   }
   if (!held) heldLanes.set(trx, (held = new Map<string, number>()));

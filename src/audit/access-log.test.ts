@@ -14,7 +14,7 @@ import {
   protectValue,
 } from './access-log.js';
 import { appendAccessLog, entryToRow, rowToEntry, searchAccessLog } from './access-log.service.js';
-import { appendEntry, countLanes, entriesAfter, openLane } from './access-log.repository.js';
+import { appendEntry, entriesAfter } from './access-log.repository.js';
 import { sealCheckpoint } from './checkpoint.js';
 import type { AuditContext } from './access-log.js';
 import { append, asAttacker, auditContext, entry, newMunicipality, testAuditKey } from './testing.js';
@@ -235,10 +235,9 @@ describe('searching the log', () => {
 });
 
 describe('lanes', () => {
-  /** Appends in lane `lane` (opening it when the municipality has one lane fewer), as a busy hour would. */
+  /** Appends in lane `lane`, as a busy hour would when the lanes below it are held. */
   async function appendInLane(lg: string, lane: number, at: string, terminalId: string): Promise<number> {
     return handle.db.transaction().execute(async (trx) => {
-      if (lane > 0 && (await countLanes(trx, lg)) === lane) expect(await openLane(trx, lg)).toBe(lane);
       const content = {
         ...entryToRow({
           lgCode: lg,
@@ -309,15 +308,26 @@ describe('lanes', () => {
     expect(tampered.lanes[0]).toMatchObject({ entries: 2, sealedUpto: 2 });
   });
 
-  it('opens no lane past the last, and a removed lane still shows through its checkpoints', async () => {
+  it('opens every lane with the first entry, and a removed lane still shows through its checkpoints', async () => {
     const lg = await newMunicipality(handle.db);
     const ctx = auditContext();
     await append(handle.db, entry(lg), ctx);
+    const heads = await handle.db
+      .selectFrom('audit_chain_head')
+      .select(['lane', 'last_seq'])
+      .where('lg_code', '=', lg)
+      .orderBy('lane')
+      .execute();
+    expect(heads.map((h) => [h.lane, Number(h.last_seq)])).toEqual(
+      Array.from({ length: MAX_LANES }, (_, lane) => [lane, laneRange(lane).first + (lane === 0 ? 1 : 0)]),
+    );
+    // Unused lanes are neither sealed nor reported.
+    expect(await sealCheckpoint(handle.db, lg, key, ctx.clock)).toHaveLength(1);
+    expect((await verifyAccessLog(handle.db, lg, key.publicKey)).municipalities[0]!.lanes).toHaveLength(1);
     for (let lane = 1; lane < MAX_LANES; lane++) {
       await appendInLane(lg, lane, '2026-11-26T01:05:00Z', `T-${lane}`);
     }
-    expect(await handle.db.transaction().execute((trx) => openLane(trx, lg))).toBeUndefined();
-    expect(await sealCheckpoint(handle.db, lg, key, ctx.clock)).toHaveLength(MAX_LANES);
+    expect(await sealCheckpoint(handle.db, lg, key, ctx.clock)).toHaveLength(MAX_LANES - 1);
     await asAttacker(handle.db, async (trx) => {
       const last = laneRange(MAX_LANES - 1).first;
       await sql`DELETE FROM access_log WHERE lg_code = ${lg} AND seq > ${last}`.execute(trx);

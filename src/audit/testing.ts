@@ -10,7 +10,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/index.js';
 import { FixedClock } from '../shared/index.js';
 import type { AccessLogInput, AuditContext, MonitoringConfig } from './access-log.js';
-import { lockChainHeads, openLane } from './access-log.repository.js';
+import { lockChainHeads, openLanes } from './access-log.repository.js';
 import { appendAccessLog } from './access-log.service.js';
 import { loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
 
@@ -87,10 +87,10 @@ export async function asAttacker(
 }
 
 /**
- * Holds every lane of the municipality's access log for the rest of the transaction: the lanes there are,
- * locked, and the rest up to MAX_LANES, opened and not yet committed. Until it ends, any append there waits.
+ * Holds every lane of the municipality's access log for the rest of the transaction (opening them if it has
+ * none yet). Until it ends, any append there waits.
  */
 export async function holdEveryLane(trx: Transaction<Database>, lgCode: string): Promise<void> {
+  await openLanes(trx, lgCode);
   await lockChainHeads(trx, lgCode);
-  while ((await openLane(trx, lgCode)) !== undefined);
 }

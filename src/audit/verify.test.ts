@@ -106,7 +106,7 @@ describe('verifyAccessLog', () => {
       await trx.deleteFrom('access_log').where('lg_code', '=', lg).where('seq', '=', 5).execute();
       await sql`UPDATE access_log SET seq = seq + 1000 WHERE lg_code = ${lg} AND seq > 5`.execute(trx);
       await sql`UPDATE access_log SET seq = seq - 1001 WHERE lg_code = ${lg} AND seq > 1000`.execute(trx);
-      await sql`UPDATE audit_chain_head SET last_seq = 9 WHERE lg_code = ${lg}`.execute(trx);
+      await sql`UPDATE audit_chain_head SET last_seq = 9 WHERE lg_code = ${lg} AND lane = 0`.execute(trx);
     });
     const v = await verify(lg);
     expect(v.problems[0]).toMatchObject({ kind: 'deleted', seq: 5 });
@@ -156,7 +156,7 @@ describe('verifyAccessLog', () => {
           hash: chainHash(before!.hash, forged),
         })
         .execute();
-      await sql`UPDATE audit_chain_head SET last_seq = 11 WHERE lg_code = ${lg}`.execute(trx);
+      await sql`UPDATE audit_chain_head SET last_seq = 11 WHERE lg_code = ${lg} AND lane = 0`.execute(trx);
     });
     const v = await verify(lg);
     expect(v.problems[0]).toMatchObject({ kind: 'inserted', seq: 5 });
@@ -245,7 +245,7 @@ describe('verifyAccessLog', () => {
           .execute();
         prev = hash;
       }
-      await sql`UPDATE audit_chain_head SET last_hash = ${prev} WHERE lg_code = ${lg}`.execute(trx);
+      await sql`UPDATE audit_chain_head SET last_hash = ${prev} WHERE lg_code = ${lg} AND lane = 0`.execute(trx);
     });
     expect(kinds(await verify(lg))).toEqual(['checkpoint@8']);
   });

@@ -1,5 +1,7 @@
 /**
  * `jumin audit verify`: recomputes every chain and checkpoint and names the first entry of each problem.
+ * A municipality's log is several chains, its lanes (access-log.ts): each is verified as below on its own,
+ * its positions running from its first seq, against its own head and checkpoints.
  *
  * How tampering shows in the data. Each entry's hash covers its previous hash, its content and its own
  * seq, so for every stored row we can ask two questions: does the content still give the stored hash,
