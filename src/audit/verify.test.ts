@@ -245,7 +245,9 @@ describe('verifyAccessLog', () => {
           .execute();
         prev = hash;
       }
-      await sql`UPDATE audit_chain_head SET last_hash = ${prev} WHERE lg_code = ${lg} AND lane = 0`.execute(trx);
+      await sql`UPDATE audit_chain_head SET last_hash = ${prev} WHERE lg_code = ${lg} AND lane = 0`.execute(
+        trx,
+      );
     });
     expect(kinds(await verify(lg))).toEqual(['checkpoint@8']);
   });
