@@ -39,18 +39,22 @@ export interface ChainHeadRow {
  * it holds none, so the two cannot deadlock.
  */
 export async function lockChainHeads(trx: Trx, lgCode: string): Promise<ChainHeadRow[]> {
-  const rows = await trx
+  return chainHeads(trx, lgCode, true);
+}
+
+/** Every lane head of the municipality, in lane order. */
+export async function findChainHeads(db: Executor, lgCode: string): Promise<ChainHeadRow[]> {
+  return chainHeads(db, lgCode, false);
+}
+
+async function chainHeads(db: Executor, lgCode: string, forUpdate: boolean): Promise<ChainHeadRow[]> {
+  const q = db
     .selectFrom('audit_chain_head')
     .select(['lane', 'last_seq', 'last_hash'])
     .where('lg_code', '=', lgCode)
-    .orderBy('lane')
-    .forUpdate()
-    .execute();
-  return rows.map(headOf);
-}
-
-function headOf(r: { lane: number; last_seq: number | string; last_hash: string }): ChainHeadRow {
-  return { lane: Number(r.lane), last_seq: Number(r.last_seq), last_hash: r.last_hash };
+    .orderBy('lane');
+  const rows = await (forUpdate ? q.forUpdate() : q).execute();
+  return rows.map((r) => ({ lane: Number(r.lane), last_seq: Number(r.last_seq), last_hash: r.last_hash }));
 }
 
 /** An entry to append: what the caller decides; the chain decides its seq and hashes. */
@@ -120,17 +124,6 @@ export async function appendEntry(
     SELECT hashed.lane, entry.seq, entry.prev_hash, entry.hash FROM entry, hashed`.execute(trx);
   const r = rows[0];
   return r === undefined ? undefined : { ...r, lane: Number(r.lane) };
-}
-
-/** Every lane head of the municipality, in lane order. */
-export async function findChainHeads(db: Executor, lgCode: string): Promise<ChainHeadRow[]> {
-  const rows = await db
-    .selectFrom('audit_chain_head')
-    .select(['lane', 'last_seq', 'last_hash'])
-    .where('lg_code', '=', lgCode)
-    .orderBy('lane')
-    .execute();
-  return rows.map(headOf);
 }
 
 /** One element of a PostgreSQL array literal, quoted. */
