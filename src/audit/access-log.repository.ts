@@ -216,9 +216,8 @@ export async function searchEntries(
  * the transaction: the rules that look back at a subject's entries run for one entry of it at a time.
  */
 export async function lockSubject(trx: Executor, lgCode: string, subject: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`jumin.audit|${lgCode}|${subject}`}::text, 0))`.execute(
-    trx,
-  );
+  const key = `jumin.audit|${lgCode}|${subject}`;
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}::text, 0))`.execute(trx);
 }
 
 /** Entries of one subject (staff id or terminal) and functions in [from, to). */

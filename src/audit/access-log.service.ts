@@ -29,12 +29,12 @@ import { parseAuditInput } from './parse.js';
 
 /**
  * Appends one entry to its municipality's chain in one statement (`appendEntry`): in a lane no other
- * transaction holds — the lane's head stays locked until commit, so the lane never forks — taking the lane's
- * next seq and hashing the entry onto the lane's previous hash. When all MAX_LANES lanes are held, the
- * append waits for one. A transaction keeps the lane it took for all its
- * entries of that municipality, so it never holds two. Then the entry monitoring rules run (`evaluateEntryRules`,
- * serialised per operator). The time is the clock's as the entry is made, before any wait for a lane: along
- * a lane it may trail the previous entry's by that wait (milliseconds); the seq is the lane's order.
+ * transaction holds — the lane's head stays locked until commit, so the lane never forks — taking the
+ * lane's next seq and hashing the entry onto the lane's previous hash. When all MAX_LANES lanes are held,
+ * the append waits for one. A transaction keeps the lane it took for all its entries of that
+ * municipality, so it never holds two. Then the entry monitoring rules run (`evaluateEntryRules`,
+ * serialised per operator). The time is the clock's as the entry is made, before any wait for a lane:
+ * along a lane it may trail the previous entry's by that wait (milliseconds); the seq is the lane's order.
  * Must be called in the transaction of the act itself.
  */
 export async function appendAccessLog(

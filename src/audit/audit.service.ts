@@ -101,7 +101,7 @@ export class AuditService {
       .execute((trx) => acknowledgeAlert(trx, actor.lgCode, alertId, actor, note, this.ctx));
   }
 
-  /** Seals the auditor's municipality now: a checkpoint per lane with new entries (none when nothing is new). */
+  /** Seals the auditor's municipality now: a checkpoint per lane with new entries (none if nothing is new). */
   async sealNow(actor: Actor): Promise<Checkpoint[]> {
     requireLogReview(actor);
     return this.deps.db.transaction().execute(async (trx) => {

@@ -97,8 +97,8 @@ interface Node {
 }
 
 /**
- * Verifies one municipality's chain, every lane of it, or every municipality's. `publicKeys` verify the checkpoints (several
- * after a key rotation); with none, any checkpoint is reported as unverifiable.
+ * Verifies one municipality's chain, every lane of it, or every municipality's. `publicKeys` verify the
+ * checkpoints (several after a key rotation); with none, any checkpoint is reported as unverifiable.
  */
 export async function verifyAccessLog(
   db: Executor,
