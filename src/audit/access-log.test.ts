@@ -12,11 +12,12 @@ import {
   laneRange,
   protectCriteria,
   protectValue,
+  type AccessLogEntry,
+  type AuditContext,
 } from './access-log.js';
 import { appendAccessLog, entryToRow, rowToEntry, searchAccessLog } from './access-log.service.js';
 import { appendEntry, entriesAfter } from './access-log.repository.js';
 import { sealCheckpoint } from './checkpoint.js';
-import type { AuditContext } from './access-log.js';
 import { append, asAttacker, auditContext, entry, newMunicipality, testAuditKey } from './testing.js';
 import { verifyAccessLog } from './verify.js';
 
@@ -99,7 +100,7 @@ describe('appending', () => {
         }),
       ),
     );
-    // The embedded database runs one transaction at a time: one lane. PostgreSQL opens more.
+    // The embedded database runs one transaction at a time: one lane. PostgreSQL uses more.
     const byLane = new Map<number, number[]>();
     for (const seq of results) byLane.set(laneOf(seq), [...(byLane.get(laneOf(seq)) ?? []), seq]);
     expect(byLane.size).toBeLessThanOrEqual(MAX_LANES);
@@ -237,30 +238,28 @@ describe('searching the log', () => {
 describe('lanes', () => {
   /** Appends in lane `lane`, as a busy hour would when the lanes below it are held. */
   async function appendInLane(lg: string, lane: number, at: string, terminalId: string): Promise<number> {
-    return handle.db.transaction().execute(async (trx) => {
-      const content = {
-        ...entryToRow({
-          lgCode: lg,
-          seq: 0,
-          occurredAt: new Date(at),
-          staffId: 'staff-001',
-          terminalId,
-          function: 'inquiry',
-          purpose: null,
-          targetPersons: ['0000000018'],
-          myNumberAccessed: false,
-          myNumberPrinted: false,
-          outcome: 'success',
-          criteria: null,
-          details: null,
-          prevHash: '',
-          hash: '',
-        }),
-      };
-      const { seq: _seq, prev_hash: _p, hash: _h, ...row } = content;
-      const appended = await appendEntry(trx, row, chainHashParts(rowToEntry(content)), lane);
-      return Number(appended!.seq);
-    });
+    const content: AccessLogEntry = {
+      lgCode: lg,
+      seq: 0,
+      occurredAt: new Date(at),
+      staffId: 'staff-001',
+      terminalId,
+      function: 'inquiry',
+      purpose: null,
+      targetPersons: ['0000000018'],
+      myNumberAccessed: false,
+      myNumberPrinted: false,
+      outcome: 'success',
+      criteria: null,
+      details: null,
+      prevHash: '',
+      hash: '',
+    };
+    const { seq: _seq, prev_hash: _p, hash: _h, ...row } = entryToRow(content);
+    const appended = await handle.db
+      .transaction()
+      .execute((trx) => appendEntry(trx, row, chainHashParts(content), lane));
+    return Number(appended!.seq);
   }
 
   it('keeps each lane a chain of its own: verified, sealed and searched together, named by log number', async () => {
@@ -356,7 +355,7 @@ describe.runIf(process.env['DATABASE_URL'])('lanes on PostgreSQL', () => {
     return { trx: await trx, finish: async () => (release(), await committed) };
   }
 
-  /** A municipality whose lane 0 exists (the first append creates it, and another opening it waits). */
+  /** A municipality with its lanes (its first entry opens them; another first entry waits for that one). */
   async function municipalityWithLog(ctx: AuditContext): Promise<string> {
     const lg = await newMunicipality(handle.db);
     expect(await append(handle.db, entry(lg), ctx)).toEqual({ seq: 1 });

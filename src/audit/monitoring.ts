@@ -135,11 +135,12 @@ export async function evaluateEntryRules(
   const candidates: NewAlertRow[] = [];
   const seqKey = String(entry.seq);
   const subject = entry.staffId ?? `terminal:${entry.terminalId}`;
-  const looksBack =
-    LOGIN_FAILURES.has(entry.function) ||
-    (entry.function === 'search' && entry.staffId !== null) ||
-    (facts.supportMeasureSubject === true && LOOKUPS.has(entry.function));
-  if (looksBack) await lockSubject(trx, entry.lgCode, subject);
+  // Taken before a rule's first look-back, once.
+  let locked = false;
+  const lookBack = async () => {
+    if (!locked) await lockSubject(trx, entry.lgCode, subject);
+    locked = true;
+  };
 
   if (entry.staffId !== null && entry.staffId !== SYSTEM_STAFF_ID) {
     const reason = offHoursReason(now, m);
@@ -157,6 +158,7 @@ export async function evaluateEntryRules(
 
   if (LOGIN_FAILURES.has(entry.function)) {
     const windowStart = new Date(now.getTime() - m.loginFailureMinutes * MINUTE_MS);
+    await lookBack();
     const failures = await countEntries(
       trx,
       entry.lgCode,
@@ -183,6 +185,7 @@ export async function evaluateEntryRules(
 
   if (entry.function === 'search' && entry.staffId !== null) {
     const hourStart = new Date(now.getTime() - HOUR_MS);
+    await lookBack();
     const lastHour = await searchActivity(
       trx,
       entry.lgCode,
@@ -218,7 +221,12 @@ export async function evaluateEntryRules(
 
   if (facts.supportMeasureSubject && RECORD_OPENINGS.has(entry.function)) {
     const protectedPersons = facts.supportMeasurePersons ?? entry.targetPersons;
-    if (!(LOOKUPS.has(entry.function) && (await lookedUpLately(trx, entry, subject, protectedPersons)))) {
+    let repeated = false;
+    if (LOOKUPS.has(entry.function)) {
+      await lookBack();
+      repeated = await lookedUpLately(trx, entry, subject, protectedPersons);
+    }
+    if (!repeated) {
       candidates.push(
         alert(entry, 'supportMeasureSubject', subject, seqKey, now, {
           function: entry.function,
