@@ -89,11 +89,14 @@ export function openPostgres(
   const changesPool = new pg.Pool({ ...settings, max: options.max ?? 10 });
   prepareStatements(changesPool);
   const changes = new Kysely<Database>({ dialect: new PostgresDialect({ pool: changesPool }) });
-  const autonomous = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ ...settings, options: `${settings.options} -c synchronous_commit=off`, max: 2 }),
-    }),
+  const autonomousPool = new pg.Pool({
+    ...settings,
+    options: `${settings.options} -c synchronous_commit=off`,
+    max: 2,
   });
+  // The counters' statement runs once for every change that gives a number: parse it once per connection.
+  prepareStatements(autonomousPool);
+  const autonomous = new Kysely<Database>({ dialect: new PostgresDialect({ pool: autonomousPool }) });
   const connect = async () => {
     const client = new pg.Client(settings);
     await client.connect();
@@ -114,6 +117,19 @@ export function openPostgres(
 /** Statements a pooled connection prepares at most; past that, statements go unnamed (parsed each time). */
 const MAX_PREPARED = 500;
 
+/** Statement names by text, shared by every connection: each text is hashed once, not at every run. */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `jumin_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+    // Bounded like each connection's own set: texts past it are hashed each time.
+    if (statementNames.size < MAX_PREPARED) statementNames.set(text, name);
+  }
+  return name;
+}
+
 /**
  * Makes the pool's connections prepare each statement that has parameters under a name taken from its
  * text, and run it by that name after: PostgreSQL then parses it once per connection and, after five runs,
@@ -125,7 +141,7 @@ function prepareStatements(pool: pg.Pool): void {
     const prepared = new Set<string>();
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     const named = (text: string, values: unknown[]) => {
-      const name = `jumin_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+      const name = statementName(text);
       if (!prepared.has(name) && prepared.size >= MAX_PREPARED) return undefined;
       prepared.add(name);
       return { name, text, values };
