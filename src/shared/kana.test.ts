@@ -48,6 +48,15 @@ describe('normalizeForSearch', () => {
     expect(normalizeForSearch('ｽｽﾞｷ')).toBe(normalizeForSearch('すずき'));
   });
 
+  it('is idempotent where removing a separator brings combining marks together', () => {
+    // U+1D15E is U+1D157 U+1D165 under NFKC, and U+FE74 a space and U+064D: with the space removed the two
+    // marks must be reordered by their combining classes.
+    for (const s of ['\u{1D15E}\uFE74', 'か・\u3099']) {
+      const once = normalizeForSearch(s);
+      expect(normalizeForSearch(once)).toBe(once);
+    }
+  });
+
   it('is idempotent', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme' }), (s) => {

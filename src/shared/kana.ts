@@ -150,9 +150,12 @@ export function isKana(s: string): boolean {
  * old character forms mapped to new ones. Small kana stay small (ッ and ツ differ in a reading).
  */
 export function normalizeForSearch(s: string): string {
+  // NFKC again once the separators are gone: combining marks they kept apart now meet and must be put in
+  // canonical order (or composed), else the result would normalise differently a second time.
   const folded = toHiragana(s.replace(VARIATION_SELECTORS, '').normalize('NFKC'))
     .toLowerCase()
-    .replace(IGNORED, '');
+    .replace(IGNORED, '')
+    .normalize('NFKC');
   let out = '';
   // for…of walks code points, so surrogate pairs such as 𠮷 stay whole.
   for (const ch of folded) out += VARIANTS[ch] ?? ch;
