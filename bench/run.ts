@@ -12,9 +12,10 @@
  * 2. Times, through the real services: search (前方一致: kana name prefix, name + birth date, address;
  *    個人番号; and a 部分一致 given reading without a target),
  *    inquiry (with its access-log entry), changes (move-ins and moves within, with audit and outbox; one
- *    connection and `--workers`; after `--warmup` untimed move-ins), certificate rendering, the annual statistics (HOOK), the purge dry run,
- *    and HTTP load with autocannon on the real app's search and inquiry routes, idle and then under a
- *    background bulk read (`--background`, HOOK for the bulk full-set export: suite/background.ts).
+ *    connection and `--workers`; after `--warmup` untimed move-ins), certificate rendering, the annual
+ *    statistics (HOOK), the purge dry run, and HTTP load with autocannon on the real app's search and
+ *    inquiry routes, idle and then under a background bulk read (`--background`, HOOK for the bulk
+ *    full-set export: suite/background.ts).
  * 3. Prints one markdown table with each figure next to its target and writes it, with JSON, machine info
  *    and the command, to bench-results/ (gitignored).
  *
@@ -539,10 +540,10 @@ try {
       workers,
       (i) => moveIn(i, chains[i % chains.length]),
     ]);
-    // Warm-up, untimed: a server runs warm. Node's CPU a move-in kept falling over the first two thousand
-    // changes (V8 compiling the services' code; each pooled connection preparing its statements), from about
-    // 6 ms to under 2. With a single warm-up change the first timed runs paid for it, and the order of the
-    // runs decided which of them looked faster.
+    // Warm-up, untimed: a server runs warm. Node's CPU a move-in on four connections kept falling over the
+    // first two thousand changes (V8 compiling the services' code; each pooled connection preparing its
+    // statements), from about 4 ms to about 2. With a single warm-up change the first timed runs paid for
+    // it, and the order of the runs decided which of them looked faster.
     const spare = households.slice(Math.min(half, changeCount), half).slice(0, Math.ceil(warmupCount / 4));
     const warmIn = await onWorkers(
       Array.from({ length: warmupCount }, (_, i) => i),
