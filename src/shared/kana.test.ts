@@ -49,8 +49,8 @@ describe('normalizeForSearch', () => {
   });
 
   it('is idempotent where removing a separator brings combining marks together', () => {
-    // U+1D15E is U+1D157 U+1D165 under NFKC, and U+FE74 a space and U+064D: with the space removed the two
-    // marks must be reordered by their combining classes.
+    // Under NFKC U+1D15E is U+1D157 U+1D165, and U+FE74 is a space and U+064D: with the space removed the
+    // two marks must be reordered by their combining classes. The second is a voiced mark after a separator.
     for (const s of ['\u{1D15E}\uFE74', 'か・\u3099']) {
       const once = normalizeForSearch(s);
       expect(normalizeForSearch(once)).toBe(once);
