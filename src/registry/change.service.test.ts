@@ -222,6 +222,23 @@ describe('moves', () => {
     );
   });
 
+  it('refuses movers of two households together, and a person not on the register', async () => {
+    const [a, b] = [await family(), await family()];
+    const within = (personNos: string[]) => () =>
+      changes.moveWithin(actor, {
+        effectiveDate: '2026-11-22',
+        notifiedOn: '2026-11-26',
+        personNos,
+        address: ADDRESS_2,
+        household: {
+          mode: 'new',
+          relationships: personNos.map((p) => ({ personNo: p, relationship: '世帯主' })),
+        },
+      });
+    await expectRefusal(within([pno(a, 2), pno(b, 2)]), 'MIXED_HOUSEHOLDS');
+    await expectRefusal(within([pno(a, 2), personNoFromSerial(999_999_999)]), 'PERSON_NOT_FOUND');
+  });
+
   it('moves a person out at once when the planned date has passed, with move-out certificate data', async () => {
     const f = await family();
     const r = await changes.moveOut(actor, {
@@ -809,5 +826,107 @@ describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
     expect(await counts()).toEqual(rowsBefore);
     const next = await changes.moveIn(actor, moveInOf([person()]));
     expect(next.persons[0]!.personNo).toBe(personNoFromSerial(before + 2));
+  });
+});
+
+describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', () => {
+  /** Whether a backend waits for the transaction of `pid`, polled for up to five seconds. */
+  const waitsFor = async (pid: number): Promise<boolean> => {
+    for (let i = 0; i < 500; i += 1) {
+      const { rows } = await sql<{ pid: number }>`
+        SELECT pid FROM pg_stat_activity WHERE ${pid}::int = ANY(pg_blocking_pids(pid))`.execute(handle.db);
+      if (rows.length > 0) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  };
+
+  /**
+   * Runs `work` while another transaction holds the household and, once `work` waits for it, locks the
+   * household's members, as a 出生 into the household does. Had `work` locked persons before their
+   * household, each would wait for the other (a deadlock, which PostgreSQL breaks by failing one).
+   */
+  const againstBirthOrder = async <T>(householdNo: string, work: () => Promise<T>): Promise<T> => {
+    let proceed!: () => void;
+    const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+    let holderPid!: number;
+    let holding!: () => void;
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const holder = handle.db.transaction().execute(async (trx) => {
+      holderPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
+      await sql`SELECT 1 FROM household WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
+                FOR UPDATE`.execute(trx);
+      holding();
+      await proceeding;
+      await sql`SELECT 1 FROM resident WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
+                FOR UPDATE`.execute(trx);
+    });
+    await isHolding;
+    const done = work();
+    expect(await waitsFor(holderPid), 'the change waits for the household').toBe(true);
+    proceed();
+    await holder;
+    return done;
+  };
+
+  it('a move within takes the household before its members: no deadlock with a 出生', async () => {
+    const f = await family();
+    const r = await againstBirthOrder(f.householdNos[0]!, () =>
+      changes.moveWithin(actor, {
+        effectiveDate: '2026-11-22',
+        notifiedOn: '2026-11-26',
+        personNos: f.persons.map((p) => p.personNo),
+        address: ADDRESS_2,
+        household: { mode: 'same' },
+      }),
+    );
+    expect(r.householdNos).toEqual(f.householdNos);
+  });
+
+  it('a change of one person takes the household before the person: no deadlock with a 出生', async () => {
+    const f = await family();
+    const r = await againstBirthOrder(f.householdNos[0]!, () =>
+      changes.death(actor, { effectiveDate: '2026-11-26', personNo: pno(f, 2), deathDate: '2026-11-26' }),
+    );
+    expect(r.persons.map((p) => p.personNo)).toEqual([pno(f, 2)]);
+  });
+
+  it('locks the household before reading its members, and sees a member added while it waited', async () => {
+    const [f, other] = [await family(), await family()];
+    const householdNo = f.householdNos[0]!;
+    // Another transaction holds the household and puts a fourth person in it (as a 転入 into it would).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let heldPid!: number;
+    let holding!: () => void;
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const holder = handle.db.transaction().execute(async (trx) => {
+      heldPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
+      await sql`SELECT 1 FROM household WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
+                FOR UPDATE`.execute(trx);
+      await sql`UPDATE resident SET household_no = ${householdNo}, household_order = 9
+                 WHERE lg_code = ${TEST_LG_CODE} AND person_no = ${pno(other, 2)}`.execute(trx);
+      holding();
+      await released;
+    });
+    await isHolding;
+    // The whole household as it was read before: three persons, moving together.
+    const move = changes
+      .moveWithin(actor, {
+        effectiveDate: '2026-11-22',
+        notifiedOn: '2026-11-26',
+        personNos: f.persons.map((p) => p.personNo),
+        address: ADDRESS_2,
+        household: { mode: 'same' },
+      })
+      .then(
+        () => 'committed',
+        (e: unknown) => e,
+      );
+    expect(await waitsFor(heldPid), 'the move waits for the household').toBe(true);
+    release();
+    await holder;
+    // Its members, read after the wait, include the fourth person, who is not moving: a partial move.
+    expect(await move).toMatchObject({ code: 'PARTIAL_MOVE_NEEDS_HOUSEHOLD' });
   });
 });

@@ -585,10 +585,11 @@ export class ChangeService {
       checkNotFuture(input.effectiveDate, this.clock.today());
       checkDistinct(input.personNos);
       return this.db.transaction().execute(async (trx) => {
-        const movers = await this.loadCurrentAll(trx, actor, input.personNos);
-        const fromHousehold = singleHousehold(movers);
-        await repo.lockHousehold(trx, actor.lgCode, fromHousehold);
-        const members = await this.loadMembers(trx, actor, fromHousehold);
+        const {
+          movers,
+          householdNo: fromHousehold,
+          members,
+        } = await this.loadMovers(trx, actor, input.personNos);
         const moving = new Set<string>(input.personNos);
         const staying = members.filter((m) => !moving.has(m.record.personNo));
         const moved = (r: ResidentRecord): ResidentRecord => ({
@@ -686,7 +687,7 @@ export class ChangeService {
         );
       }
       return this.db.transaction().execute(async (trx) => {
-        const movers = await this.loadCurrentAll(trx, actor, input.personNos);
+        const { movers, householdNo, members } = await this.loadMovers(trx, actor, input.personNos);
         for (const m of movers) {
           if (m.record.plannedMoveOut) {
             throw refuse(
@@ -698,12 +699,8 @@ export class ChangeService {
             );
           }
         }
-        const householdNo = singleHousehold(movers);
-        await repo.lockHousehold(trx, actor.lgCode, householdNo);
         const moving = new Set<string>(input.personNos);
-        const staying = (await this.loadMembers(trx, actor, householdNo)).filter(
-          (m) => !moving.has(m.record.personNo),
-        );
+        const staying = members.filter((m) => !moving.has(m.record.personNo));
         const updates: Update[] = movers.map((m) => ({
           before: m,
           after: immediate
@@ -1152,8 +1149,9 @@ export class ChangeService {
   }
 
   /**
-   * A change of one person's record: lock the person (and their household), build the next snapshot,
-   * commit. Only current residents, unless `removedToo` (corrections of a removed record).
+   * A change of one person's record: lock their household, then the person (the order of every change that
+   * locks a household's members), build the next snapshot, commit. Only current residents, unless
+   * `removedToo` (corrections of a removed record).
    */
   private async onePerson(
     actor: Actor,
@@ -1169,10 +1167,12 @@ export class ChangeService {
   ): Promise<ChangeResult> {
     checkNotFuture(input.effectiveDate, this.clock.today());
     return this.db.transaction().execute(async (trx) => {
+      const [locked] = await repo.lockHouseholdsOf(trx, actor.lgCode, [input.personNo]);
       const p = what.removedToo
         ? await this.load(trx, actor, input.personNo, true)
         : await this.loadCurrent(trx, actor, input.personNo);
-      await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
+      // Moved to another household between the two reads: that one is locked too.
+      if (p.record.householdNo !== locked) await repo.lockHousehold(trx, actor.lgCode, p.record.householdNo);
       return this.commit(trx, actor, {
         changeType: what.changeType,
         reason: what.reason,
@@ -1644,6 +1644,33 @@ export class ChangeService {
       locked.set(key, loaded);
     }
     return loaded;
+  }
+
+  /**
+   * Persons leaving their household (moving within or out), in the order given, with their household and
+   * all its current members, everything locked. The household is locked first and its members read after,
+   * in two statements: the members' read must see a member added while the household lock was awaited.
+   * When a person is not a current member of that one household (not found, removed, persons of several
+   * households, or moved between the two reads), the persons are read and locked in one statement, then
+   * their household: this gives the precise refusal, or the household they are in now.
+   */
+  private async loadMovers(
+    trx: repo.Trx,
+    actor: Actor,
+    personNos: readonly string[],
+  ): Promise<{ movers: Loaded[]; householdNo: HouseholdNo; members: Loaded[] }> {
+    const households = await repo.lockHouseholdsOf(trx, actor.lgCode, personNos);
+    if (households.length === 1) {
+      const householdNo = households[0] as HouseholdNo;
+      const members = await this.loadMembers(trx, actor, householdNo);
+      const byPerson = new Map(members.map((m) => [m.record.personNo as string, m]));
+      const movers = personNos.flatMap((p) => byPerson.get(p) ?? []);
+      if (movers.length === personNos.length) return { movers, householdNo, members };
+    }
+    const movers = await this.loadCurrentAll(trx, actor, personNos);
+    const householdNo = singleHousehold(movers);
+    await repo.lockHousehold(trx, actor.lgCode, householdNo);
+    return { movers, householdNo, members: await this.loadMembers(trx, actor, householdNo) };
   }
 
   /** Current persons, locked (one statement); refused as `loadCurrent` refuses, in the order given. */

@@ -72,6 +72,34 @@ export async function lockHousehold(trx: Trx, lgCode: string, householdNo: strin
   return row !== undefined;
 }
 
+/**
+ * Locks the households these persons are in now (their records read without a lock, then the household
+ * rows locked in household order) and returns their numbers. The persons themselves are not locked: the
+ * caller reads the members next, in a statement of its own, and checks the persons are among them.
+ */
+export async function lockHouseholdsOf(
+  trx: Trx,
+  lgCode: string,
+  personNos: readonly string[],
+): Promise<string[]> {
+  if (personNos.length === 0) return [];
+  const rows = await trx
+    .selectFrom('household')
+    .select('household_no')
+    .where('lg_code', '=', lgCode)
+    .where('household_no', 'in', (eb) =>
+      eb
+        .selectFrom('resident')
+        .select('household_no')
+        .where('lg_code', '=', lgCode)
+        .where('person_no', 'in', [...personNos]),
+    )
+    .orderBy('household_no')
+    .forUpdate()
+    .execute();
+  return rows.map((r) => r.household_no);
+}
+
 export async function householdExists(db: Executor, lgCode: string, householdNo: string): Promise<boolean> {
   const row = await db
     .selectFrom('household')
