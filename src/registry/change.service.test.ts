@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdEveryLane } from '../audit/testing.js';
-import type { DatabaseHandle } from '../db/index.js';
+import type { Database, DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { DomainError, personNoFromSerial, type FixedClock } from '../shared/index.js';
 import type { ChangeService, ChangeResult } from './change.service.js';
@@ -841,12 +841,16 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
     return false;
   };
 
+  type HolderStep = (trx: Transaction<Database>) => Promise<unknown>;
   /**
-   * Runs `work` while another transaction holds the household and, once `work` waits for it, locks the
-   * household's members, as a 出生 into the household does. Had `work` locked persons before their
-   * household, each would wait for the other (a deadlock, which PostgreSQL breaks by failing one).
+   * Runs `work` while another transaction holds the household: that transaction locks the household, runs
+   * `first`, waits until `work` waits for it, runs `then` and commits.
    */
-  const againstBirthOrder = async <T>(householdNo: string, work: () => Promise<T>): Promise<T> => {
+  const whileHouseholdHeld = async <T>(
+    householdNo: string,
+    holderSteps: { first?: HolderStep; then?: HolderStep },
+    work: () => Promise<T>,
+  ): Promise<T> => {
     let proceed!: () => void;
     const proceeding = new Promise<void>((resolve) => (proceed = resolve));
     let holderPid!: number;
@@ -856,36 +860,51 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
       holderPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
       await sql`SELECT 1 FROM household WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
                 FOR UPDATE`.execute(trx);
+      await holderSteps.first?.(trx);
       holding();
       await proceeding;
-      await sql`SELECT 1 FROM resident WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
-                FOR UPDATE`.execute(trx);
+      await holderSteps.then?.(trx);
     });
     await isHolding;
-    const done = work();
+    const done = work().then(
+      (r) => ({ r }),
+      (e: unknown) => ({ e }),
+    );
     expect(await waitsFor(holderPid), 'the change waits for the household').toBe(true);
     proceed();
     await holder;
-    return done;
+    const outcome = await done;
+    if ('e' in outcome) throw outcome.e;
+    return outcome.r;
   };
+  /** Then the household's members, as a 出生 into the household locks them after the household. */
+  const birthOrder = (householdNo: string) => ({
+    then: (trx: Transaction<Database>) =>
+      sql`SELECT 1 FROM resident WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
+          FOR UPDATE`.execute(trx),
+  });
+  const moveWhole = (f: ChangeResult) =>
+    changes.moveWithin(actor, {
+      effectiveDate: '2026-11-22',
+      notifiedOn: '2026-11-26',
+      personNos: f.persons.map((p) => p.personNo),
+      address: ADDRESS_2,
+      household: { mode: 'same' },
+    });
 
+  // Had the change locked persons before their household, it and the holder would each wait for the other
+  // (a deadlock, which PostgreSQL breaks by failing one of them).
   it('a move within takes the household before its members: no deadlock with a 出生', async () => {
     const f = await family();
-    const r = await againstBirthOrder(f.householdNos[0]!, () =>
-      changes.moveWithin(actor, {
-        effectiveDate: '2026-11-22',
-        notifiedOn: '2026-11-26',
-        personNos: f.persons.map((p) => p.personNo),
-        address: ADDRESS_2,
-        household: { mode: 'same' },
-      }),
-    );
+    const h = f.householdNos[0]!;
+    const r = await whileHouseholdHeld(h, birthOrder(h), () => moveWhole(f));
     expect(r.householdNos).toEqual(f.householdNos);
   });
 
   it('a change of one person takes the household before the person: no deadlock with a 出生', async () => {
     const f = await family();
-    const r = await againstBirthOrder(f.householdNos[0]!, () =>
+    const h = f.householdNos[0]!;
+    const r = await whileHouseholdHeld(h, birthOrder(h), () =>
       changes.death(actor, { effectiveDate: '2026-11-26', personNo: pno(f, 2), deathDate: '2026-11-26' }),
     );
     expect(r.persons.map((p) => p.personNo)).toEqual([pno(f, 2)]);
@@ -893,40 +912,16 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
 
   it('locks the household before reading its members, and sees a member added while it waited', async () => {
     const [f, other] = [await family(), await family()];
-    const householdNo = f.householdNos[0]!;
-    // Another transaction holds the household and puts a fourth person in it (as a 転入 into it would).
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let heldPid!: number;
-    let holding!: () => void;
-    const isHolding = new Promise<void>((resolve) => (holding = resolve));
-    const holder = handle.db.transaction().execute(async (trx) => {
-      heldPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
-      await sql`SELECT 1 FROM household WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
-                FOR UPDATE`.execute(trx);
-      await sql`UPDATE resident SET household_no = ${householdNo}, household_order = 9
-                 WHERE lg_code = ${TEST_LG_CODE} AND person_no = ${pno(other, 2)}`.execute(trx);
-      holding();
-      await released;
-    });
-    await isHolding;
-    // The whole household as it was read before: three persons, moving together.
-    const move = changes
-      .moveWithin(actor, {
-        effectiveDate: '2026-11-22',
-        notifiedOn: '2026-11-26',
-        personNos: f.persons.map((p) => p.personNo),
-        address: ADDRESS_2,
-        household: { mode: 'same' },
-      })
-      .then(
-        () => 'committed',
-        (e: unknown) => e,
-      );
-    expect(await waitsFor(heldPid), 'the move waits for the household').toBe(true);
-    release();
-    await holder;
+    const h = f.householdNos[0]!;
+    // The holder puts a fourth person in the household (as a 転入 into it would); the move is of the
+    // three persons the household had, as if the whole household.
+    const joins = (trx: Transaction<Database>) =>
+      sql`UPDATE resident SET household_no = ${h}, household_order = 9
+           WHERE lg_code = ${TEST_LG_CODE} AND person_no = ${pno(other, 2)}`.execute(trx);
     // Its members, read after the wait, include the fourth person, who is not moving: a partial move.
-    expect(await move).toMatchObject({ code: 'PARTIAL_MOVE_NEEDS_HOUSEHOLD' });
+    await expectRefusal(
+      () => whileHouseholdHeld(h, { first: joins }, () => moveWhole(f)),
+      'PARTIAL_MOVE_NEEDS_HOUSEHOLD',
+    );
   });
 });
