@@ -1149,8 +1149,8 @@ export class ChangeService {
   }
 
   /**
-   * A change of one person's record: lock their household, then the person (the order of every change that
-   * locks a household's members), build the next snapshot, commit. Only current residents, unless
+   * A change of one person's record: lock their household, then the person (the order in which a 出生 locks
+   * a household and its members), build the next snapshot, commit. Only current residents, unless
    * `removedToo` (corrections of a removed record).
    */
   private async onePerson(
