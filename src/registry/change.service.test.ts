@@ -5,7 +5,7 @@ import type { Database, DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { DomainError, personNoFromSerial, type FixedClock } from '../shared/index.js';
 import type { ChangeService, ChangeResult } from './change.service.js';
-import { ensureMunicipality } from './resident.repository.js';
+import { ensureMunicipality, findHouseholdMembers, lockHousehold } from './resident.repository.js';
 import type { ResidentService } from './resident.service.js';
 import {
   ADDRESS_2,
@@ -771,6 +771,43 @@ describe('refusals leave nothing written', () => {
   });
 });
 
+type HolderStep = (trx: Transaction<Database>) => Promise<unknown>;
+
+/**
+ * Another connection's transaction, held open (PostgreSQL only): it runs `first`, then waits for `proceed()`,
+ * runs `then` and commits (`committed`).
+ */
+async function heldTransaction(
+  first: HolderStep,
+  then?: HolderStep,
+): Promise<{ pid: number; proceed: () => void; committed: Promise<void> }> {
+  let proceed!: () => void;
+  const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+  let pid!: number;
+  let holding!: () => void;
+  const isHolding = new Promise<void>((resolve) => (holding = resolve));
+  const committed = handle.db.transaction().execute(async (trx) => {
+    pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
+    await first(trx);
+    holding();
+    await proceeding;
+    await then?.(trx);
+  });
+  await isHolding;
+  return { pid, proceed, committed };
+}
+
+/** The backend waiting for the transaction of `pid`, polled for up to five seconds. */
+async function waiterOf(pid: number): Promise<number | undefined> {
+  for (let i = 0; i < 500; i += 1) {
+    const { rows } = await sql<{ pid: number }>`
+      SELECT pid FROM pg_stat_activity WHERE ${pid}::int = ANY(pg_blocking_pids(pid))`.execute(handle.db);
+    if (rows[0]) return rows[0].pid;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
 describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
   const lastPersonSerial = async () =>
     Number(
@@ -789,40 +826,21 @@ describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
     const before = await lastPersonSerial();
     const rowsBefore = await counts();
     // Another transaction holds every lane of the municipality's access log, one of which a change takes last.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let heldPid!: number;
-    let holding!: () => void;
-    const isHolding = new Promise<void>((resolve) => (holding = resolve));
-    const holder = handle.db.transaction().execute(async (trx) => {
-      heldPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
-      await holdEveryLane(trx, TEST_LG_CODE);
-      holding();
-      await released;
-    });
-    await isHolding;
+    const holder = await heldTransaction((trx) => holdEveryLane(trx, TEST_LG_CODE));
     const blocked = changes.moveIn(actor, moveInOf([person()])).then(
       () => 'committed',
       (e: unknown) => e,
     );
     // Wait until the move-in queues behind the holder, then look at the counter from outside.
-    let waiting: number | undefined;
-    for (let i = 0; i < 500 && waiting === undefined; i += 1) {
-      const { rows } = await sql<{ pid: number }>`
-        SELECT pid FROM pg_stat_activity WHERE ${heldPid}::int = ANY(pg_blocking_pids(pid))`.execute(
-        handle.db,
-      );
-      waiting = rows[0]?.pid;
-      if (waiting === undefined) await new Promise((r) => setTimeout(r, 10));
-    }
+    const waiting = await waiterOf(holder.pid);
     expect(waiting, 'the move-in waits for a lane of the access log').toBeDefined();
     // Its 宛名番号 is already taken and committed, though the move-in itself has not committed.
     expect(await lastPersonSerial()).toBe(before + 1);
     // Cancelled there, the move-in rolls back; the number it took stays taken (a gap) and nothing else stays.
     await sql`SELECT pg_cancel_backend(${waiting}::int)`.execute(handle.db);
     expect(await blocked).toBeInstanceOf(Error);
-    release();
-    await holder;
+    holder.proceed();
+    await holder.committed;
     expect(await counts()).toEqual(rowsBefore);
     const next = await changes.moveIn(actor, moveInOf([person()]));
     expect(next.persons[0]!.personNo).toBe(personNoFromSerial(before + 2));
@@ -830,18 +848,6 @@ describe.runIf(process.env['DATABASE_URL'])('numbering on PostgreSQL', () => {
 });
 
 describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', () => {
-  /** Whether a backend waits for the transaction of `pid`, polled for up to five seconds. */
-  const waitsFor = async (pid: number): Promise<boolean> => {
-    for (let i = 0; i < 500; i += 1) {
-      const { rows } = await sql<{ pid: number }>`
-        SELECT pid FROM pg_stat_activity WHERE ${pid}::int = ANY(pg_blocking_pids(pid))`.execute(handle.db);
-      if (rows.length > 0) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
-  };
-
-  type HolderStep = (trx: Transaction<Database>) => Promise<unknown>;
   /**
    * Runs `work` while another transaction holds the household: that transaction locks the household, runs
    * `first`, waits until `work` waits for it, runs `then` and commits.
@@ -851,28 +857,17 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
     holderSteps: { first?: HolderStep; then?: HolderStep },
     work: () => Promise<T>,
   ): Promise<T> => {
-    let proceed!: () => void;
-    const proceeding = new Promise<void>((resolve) => (proceed = resolve));
-    let holderPid!: number;
-    let holding!: () => void;
-    const isHolding = new Promise<void>((resolve) => (holding = resolve));
-    const holder = handle.db.transaction().execute(async (trx) => {
-      holderPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
-      await sql`SELECT 1 FROM household WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
-                FOR UPDATE`.execute(trx);
+    const holder = await heldTransaction(async (trx) => {
+      await lockHousehold(trx, TEST_LG_CODE, householdNo);
       await holderSteps.first?.(trx);
-      holding();
-      await proceeding;
-      await holderSteps.then?.(trx);
-    });
-    await isHolding;
+    }, holderSteps.then);
     const done = work().then(
       (r) => ({ r }),
       (e: unknown) => ({ e }),
     );
-    expect(await waitsFor(holderPid), 'the change waits for the household').toBe(true);
-    proceed();
-    await holder;
+    expect(await waiterOf(holder.pid), 'the change waits for the household').toBeDefined();
+    holder.proceed();
+    await holder.committed;
     const outcome = await done;
     if ('e' in outcome) throw outcome.e;
     return outcome.r;
@@ -880,8 +875,7 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
   /** Then the household's members, as a 出生 into the household locks them after the household. */
   const birthOrder = (householdNo: string) => ({
     then: (trx: Transaction<Database>) =>
-      sql`SELECT 1 FROM resident WHERE lg_code = ${TEST_LG_CODE} AND household_no = ${householdNo}
-          FOR UPDATE`.execute(trx),
+      findHouseholdMembers(trx, TEST_LG_CODE, householdNo, { forUpdate: true }),
   });
   const moveWhole = (f: ChangeResult) =>
     changes.moveWithin(actor, {
