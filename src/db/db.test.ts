@@ -63,6 +63,43 @@ describe('database layer', () => {
     ).rejects.toThrow(/append-only/);
   });
 
+  it('refuses to undo 0017 once a snapshot stores a repeated search value as null', async () => {
+    await sql`INSERT INTO municipality (lg_code, name) VALUES ('999024', 'テスト町')`.execute(handle.db);
+    const { change_id } = await handle.db
+      .insertInto('change')
+      .values({
+        lg_code: '999024',
+        change_type: 'test',
+        change_kind: 'correction',
+        reason: 'test',
+        effective_date: '2024-04-01',
+        processed_on: '2024-04-01',
+        notified_on: null,
+        staff_id: 's',
+        terminal_id: 't',
+        notes: null,
+        cancels_change_id: null,
+        payload: JSON.stringify({}),
+      })
+      .returning('change_id')
+      .executeTakeFirstOrThrow();
+    await sql`
+      INSERT INTO resident_history (lg_code, person_no, history_seq, change_id, status, name_norm, kana_norm,
+        other_names_norm, address_norm, sex, record)
+      VALUES ('999024', '0000000019', 2, ${change_id}, 'current', NULL, NULL, NULL, 'x', 'male', '{}')`.execute(
+      handle.db,
+    );
+    await expect(migrateDown(handle.db)).rejects.toMatchObject({
+      message: expect.stringMatching(/0017_search_columns_once failed/),
+      cause: { message: expect.stringMatching(/cannot be undone: 1 snapshots of resident_history/) },
+    });
+    expect(await migrateToLatest(handle.db)).toEqual([]);
+    await handle.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL jumin.allow_delete = 'on'`.execute(trx);
+      await trx.deleteFrom('resident_history').where('lg_code', '=', '999024').execute();
+    });
+  });
+
   it('migrates down and up again', async () => {
     await handle.db.transaction().execute(async (trx) => {
       await sql`SET LOCAL jumin.allow_delete = 'on'`.execute(trx);

@@ -67,10 +67,11 @@ export interface ResidentHistoryTable {
   recorded_at: Timestamp;
   status: string;
   household_no: string | null;
-  name_norm: string;
-  kana_norm: string;
-  other_names_norm: string;
-  address_norm: string;
+  /** Migration 0017: these five and residence_card_no are null where the same as the previous snapshot's. */
+  name_norm: string | null;
+  kana_norm: string | null;
+  other_names_norm: string | null;
+  address_norm: string | null;
   birth_sort: DateColumn | null;
   sex: string;
   /** Migration 0008: HMAC blind index and AES-256-GCM ciphertext of the 個人番号 (src/keys). */

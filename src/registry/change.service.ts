@@ -255,10 +255,22 @@ function identityChanged(before: ResidentRecord | undefined, after: ResidentReco
   return IDENTITY_ITEMS.some((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
 
+/** The values of a record that the history's search columns hold (before `storedSearchColumns`). */
+export interface SearchColumns {
+  nameNorm: string;
+  kanaNorm: string;
+  otherNamesNorm: string;
+  addressNorm: string;
+  birthSort: string | null;
+  sex: string;
+  residentCode: string | null;
+  residenceCardNo: string | null;
+}
+
 export function searchColumnsOf(
   r: ResidentRecord,
   normalize: (s: string) => string = normalizeForSearch,
-): Omit<repo.SnapshotWrite['search'], 'myNumberIndex' | 'myNumberEnc'> & { kanaSort: string } {
+): SearchColumns & { kanaSort: string } {
   const n = (s: string | undefined) => (s ? normalize(s) : '');
   const names = [r.name ? `${r.name.family}${r.name.given}` : '', r.foreign?.latinName ?? ''].filter(Boolean);
   const others = [
@@ -284,6 +296,31 @@ export function searchColumnsOf(
           ? r.foreign.status.certificateNo
           : null,
     kanaSort: kana,
+  };
+}
+
+/**
+ * The history's search columns that hold a value only where it differs from the person's previous
+ * snapshot (migration 0017). Search asks whether a person ever had a value (`everHad`), so one snapshot
+ * carrying it is enough; a move within then adds no entry to the name, reading and birth-date indexes,
+ * whose partial indexes leave the nulls out. The other columns keep a value in every snapshot: the check
+ * that a 個人番号 or 住民票コード is free asks whether the current snapshot holds it, and the annual
+ * statistics read a past snapshot's household and sex (its birth date from the record).
+ */
+export function storedSearchColumns(
+  search: SearchColumns,
+  previous: SearchColumns | undefined,
+): Omit<repo.SnapshotWrite['search'], 'myNumberIndex' | 'myNumberEnc'> {
+  const once = <K extends keyof SearchColumns>(k: K): SearchColumns[K] | null =>
+    previous !== undefined && previous[k] === search[k] ? null : search[k];
+  return {
+    ...search,
+    nameNorm: once('nameNorm'),
+    kanaNorm: once('kanaNorm'),
+    otherNamesNorm: once('otherNamesNorm'),
+    addressNorm: once('addressNorm'),
+    birthSort: once('birthSort'),
+    residenceCardNo: once('residenceCardNo'),
   };
 }
 
@@ -1350,7 +1387,8 @@ export class ChangeService {
     const messages: Array<{ topic: string; key: string; payload: Record<string, unknown> }> = [];
     for (const { before, after } of records) {
       const historySeq = (before?.seq ?? 0) + 1;
-      const { kanaSort, ...search } = searchColumnsOf(after);
+      const { kanaSort, ...columns } = searchColumnsOf(after);
+      const search = storedSearchColumns(columns, before && searchColumnsOf(before.record));
       snapshots.push({
         lgCode: actor.lgCode,
         personNo: after.personNo,

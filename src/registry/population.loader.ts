@@ -16,7 +16,7 @@ import type { Keyring, MunicipalityKeys } from '../keys/index.js';
 import { normalizeForSearch, type Actor } from '../shared/index.js';
 import { logAccess, type AuditSettings } from './access.js';
 import { REASONS, type Reason } from './change.js';
-import { searchColumnsOf } from './change.service.js';
+import { searchColumnsOf, storedSearchColumns, type SearchColumns } from './change.service.js';
 import { snapshotMyNumberBinding, storedRecord } from './my-number.js';
 import { batchedCopySink, bulkCopySink, registerIsEmpty, type RowSink } from './population.copy.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
@@ -276,13 +276,17 @@ export function rowsOf(
         payload: JSON.stringify({ generatedBy: 'populate', householdNo: h.householdNo, personNos: persons }),
       });
     });
-    const last = new Map<string, { seq: number; kana: string; record: ResidentRecord; json: string }>();
+    const last = new Map<
+      string,
+      { seq: number; kana: string; record: ResidentRecord; json: string; search: SearchColumns }
+    >();
     // A person's 個人番号 is the same in each snapshot: one blind index per person (the ciphertext differs,
     // bound to the snapshot's row).
     const indexOf = new Map<string, Buffer>();
     for (const s of h.snapshots) {
       const r = s.record;
-      const { kanaSort, ...search } = searchColumnsOf(r, normalize);
+      const { kanaSort, ...columns } = searchColumnsOf(r, normalize);
+      const search = storedSearchColumns(columns, last.get(r.personNo)?.search);
       const myNumberIndex =
         r.myNumber === undefined ? null : (indexOf.get(r.myNumber) ?? keys.blindIndex(r.myNumber));
       if (r.myNumber !== undefined && myNumberIndex) indexOf.set(r.myNumber, myNumberIndex);
@@ -310,7 +314,7 @@ export function rowsOf(
         residence_card_no: search.residenceCardNo,
         record: json,
       });
-      last.set(r.personNo, { seq: s.historySeq, kana: kanaSort, record: r, json });
+      last.set(r.personNo, { seq: s.historySeq, kana: kanaSort, record: r, json, search: columns });
     }
     for (const r of h.members) {
       const latest = last.get(r.personNo);

@@ -14,6 +14,7 @@ import {
 } from '../shared/index.js';
 import { generatePopulation, type PopulationOptions } from './population.js';
 import { loadPopulation } from './population.loader.js';
+import { searchColumnsOf } from './change.service.js';
 import { searchResidents } from './resident.repository.js';
 import { ResidentRecord } from './resident.js';
 import { FULL_VIEW, TEST_LG_CODE, actor, moveInOf, person, registryServices, testClock } from './testing.js';
@@ -183,6 +184,43 @@ describe('loadPopulation', () => {
       birthTo: birth,
     });
     expect(narrowed.rows.map((r) => r.person_no)).toContain(first.personNo);
+
+    // Each search value is stored once per run of equal values (migration 0017): the latest stored value
+    // of every column is the person's own now, and later snapshots that repeat it store null.
+    const stored = await sql<{
+      person_no: string;
+      values: Array<string | null>;
+      repeated: number;
+    }>`
+      SELECT person_no,
+             ARRAY[${sql.join(
+               [
+                 'name_norm',
+                 'kana_norm',
+                 'other_names_norm',
+                 'address_norm',
+                 'birth_sort::text',
+                 'residence_card_no',
+               ].map(
+                 (c) => sql`(array_agg(${sql.raw(c)} ORDER BY history_seq DESC)
+                               FILTER (WHERE ${sql.raw(c)} IS NOT NULL))[1]`,
+               ),
+             )}] AS values,
+             count(*) FILTER (WHERE history_seq > 1 AND kana_norm IS NULL)::int AS repeated
+        FROM resident_history WHERE lg_code = ${TEST_LG_CODE} GROUP BY person_no`.execute(handle.db);
+    const byPerson = new Map(stored.rows.map((r) => [r.person_no, r]));
+    const members = [...generatePopulation({ seed: 11, residents: 500, lgCode: TEST_LG_CODE })].flatMap(
+      (h) => h.members,
+    );
+    for (const m of members) {
+      const c = searchColumnsOf(m);
+      const now = [c.nameNorm, c.kanaNorm, c.otherNamesNorm, c.addressNorm, c.birthSort, c.residenceCardNo];
+      const values = byPerson.get(m.personNo)?.values;
+      now.forEach((v, i) => {
+        if (v !== null) expect(values?.[i], `${m.personNo} column ${i}`).toBe(v);
+      });
+    }
+    expect(stored.rows.reduce((n, r) => n + r.repeated, 0)).toBeGreaterThan(100);
 
     // A move-in afterwards gets a fresh 宛名番号, after the generated ones.
     const result = await changes.moveIn(actor, moveInOf([person()]));

@@ -445,11 +445,12 @@ export interface SnapshotWrite {
   removedOn: string | null;
   plannedMoveOut: string | null;
   kanaSort: string;
+  /** Null where a value is the same as in the person's previous snapshot (`storedSearchColumns`). */
   search: {
-    nameNorm: string;
-    kanaNorm: string;
-    otherNamesNorm: string;
-    addressNorm: string;
+    nameNorm: string | null;
+    kanaNorm: string | null;
+    otherNamesNorm: string | null;
+    addressNorm: string | null;
     birthSort: string | null;
     sex: string;
     /** Blind index and ciphertext of the 個人番号 (my-number.ts); never the number in clear. */

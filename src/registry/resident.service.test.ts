@@ -152,6 +152,33 @@ describe('search', () => {
     expect(await found({ name: '須美寿' })).toEqual([no(smith)]);
   });
 
+  it('stores a search value only in the snapshot where it changed (no index entry for a repeat)', async () => {
+    // Her snapshots: move-in; name corrected; moved within; former surname entered.
+    const rows = await handle.db
+      .selectFrom('resident_history')
+      .select(['history_seq', 'name_norm', 'kana_norm', 'other_names_norm', 'address_norm', 'birth_sort'])
+      .where('person_no', '=', no(sato))
+      .orderBy('history_seq')
+      .execute();
+    const set = rows.map((r) =>
+      (['name_norm', 'kana_norm', 'other_names_norm', 'address_norm', 'birth_sort'] as const).filter(
+        (c) => r[c] !== null,
+      ),
+    );
+    expect(set).toEqual([
+      ['name_norm', 'kana_norm', 'other_names_norm', 'address_norm', 'birth_sort'],
+      ['name_norm', 'kana_norm'],
+      ['address_norm'],
+      ['other_names_norm'],
+    ]);
+    // Each is still found by what it no longer repeats.
+    expect(await found({ name: 'スズキハナコ' })).toEqual([no(sato)]);
+    expect(await found({ birthDate: '1990-02-03' })).toEqual([no(sato)]);
+    expect(await found({ address: '北区緑町', name: '鈴木花子', birthDate: '1990-02-03' })).toEqual([
+      no(sato),
+    ]);
+  });
+
   it('finds a date of birth in either calendar', async () => {
     for (const birthDate of ['1975-04-01', 'S50.4.1', '昭和50年4月1日', '昭和５０年４月１日']) {
       expect((await found({ birthDate })).sort(), birthDate).toEqual([no(takahashi), no(removed)].sort());

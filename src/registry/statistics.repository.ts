@@ -193,11 +193,13 @@ export function stockQuery(
     -- from the first later snapshot, never a scan of the whole history: the last valid snapshot before it,
     -- which is the one in force on the day.
     past_stock AS (
-      SELECT s.household_no, s.record->>'kind' AS kind, s.sex, s.birth_sort::text AS birth,
+      SELECT s.household_no, s.record->>'kind' AS kind, s.sex,
+             -- As resident.stat_birth (migration 0013): birth_sort is null where unchanged (0017).
+             coalesce(s.record->'birthDate'->>'date', s.record->'birthDate'->>'sortKey') AS birth,
              substring(s.record->'address'->>'text' FROM ${AREA_PATTERN}) AS area
       FROM later l
       CROSS JOIN LATERAL (
-        SELECT h.status, h.household_no, h.birth_sort, h.sex, h.record
+        SELECT h.status, h.household_no, h.sex, h.record
         FROM resident_history_all h
         JOIN change c ON c.change_id = h.change_id
         WHERE h.lg_code = ${lgCode}

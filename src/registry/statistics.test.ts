@@ -371,7 +371,7 @@ describe('annual statistics on a small register built through ChangeService', ()
       valid: boolean;
     }>`
       SELECT h.person_no, h.status, h.household_no, h.record->>'kind' AS kind, h.sex,
-             h.birth_sort::text AS birth, substring(h.record->'address'->>'text' FROM '^[^0-9０-９]*') AS area,
+             coalesce(h.record->'birthDate'->>'date', h.record->'birthDate'->>'sortKey') AS birth, substring(h.record->'address'->>'text' FROM '^[^0-9０-９]*') AS area,
              h.record->'plannedMoveOut'->>'plannedDate' AS planned, c.effective_date::text AS effective,
              (c.cancels_change_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM change x WHERE x.cancels_change_id = c.change_id)) AS valid
