@@ -79,6 +79,8 @@ export interface ResidentHistoryTable {
   my_number_enc: Buffer | null;
   resident_code: string | null;
   residence_card_no: string | null;
+  /** Migration 0018: a first snapshot, or its 個人番号 or 住民票コード changed; only these are in their indexes. */
+  numbers_new: Generated<boolean>;
   record: JSONColumnType<Record<string, unknown>>;
 }
 

@@ -762,9 +762,29 @@ describe('refusals leave nothing written', () => {
       kind: 'exOfficioCorrection',
       patch: { residentCode: replacement },
     });
-    // The new code is held by the current record; the old one only by an earlier snapshot, so it is free.
+    // Then a move within: its snapshot repeats both numbers and is in neither number index (0018).
+    await changes.moveWithin(actor, {
+      effectiveDate: '2026-11-26',
+      notifiedOn: '2026-11-26',
+      personNos: [moved.persons[0]!.personNo],
+      address: ADDRESS_2,
+      household: { mode: 'same' },
+    });
+    const flags = await handle.db
+      .selectFrom('resident_history')
+      .select('numbers_new')
+      .where('person_no', '=', moved.persons[0]!.personNo)
+      .orderBy('history_seq')
+      .execute();
+    expect(flags.map((f) => f.numbers_new)).toEqual([true, true, false]);
+    // The new code and the 個人番号 are held by the current record; the old code only by an earlier
+    // snapshot, so it is free.
     await expectRefusal(
       () => changes.moveIn(actor, moveInOf([{ ...person(), residentCode: replacement }])),
+      'ALREADY_REGISTERED',
+    );
+    await expectRefusal(
+      () => changes.moveIn(actor, moveInOf([{ ...person(), myNumber: first.myNumber }])),
       'ALREADY_REGISTERED',
     );
     await changes.moveIn(actor, moveInOf([{ ...person(), residentCode: first.residentCode }]));

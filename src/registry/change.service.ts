@@ -324,6 +324,11 @@ export function storedSearchColumns(
   };
 }
 
+/** A person's first snapshot, or one whose 個人番号 or 住民票コード differs from the previous (migration 0018). */
+export function numbersChanged(before: ResidentRecord | undefined, after: ResidentRecord): boolean {
+  return !before || before.myNumber !== after.myNumber || before.residentCode !== after.residentCode;
+}
+
 const refuse = (code: string, message: string, details?: Record<string, unknown>) =>
   new DomainError(code, message, details);
 
@@ -1402,6 +1407,7 @@ export class ChangeService {
         removedOn: after.removal?.effectiveDate ?? null,
         plannedMoveOut: after.status === 'current' ? (after.plannedMoveOut?.plannedDate ?? null) : null,
         kanaSort,
+        numbersNew: numbersChanged(before?.record, after),
         search: { ...search, ...myNumberColumns(keys, after.personNo, historySeq, after.myNumber) },
         record: storedRecord(after),
       });

@@ -53,6 +53,7 @@ export const COPY_TABLES = {
     'my_number_enc',
     'resident_code',
     'residence_card_no',
+    'numbers_new',
     'record',
   ],
   resident: [
@@ -82,8 +83,9 @@ const ROW_KEY: Record<CopyTable, keyof PopulationRows> = {
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 /** One value in COPY text format: \N for null, bytea as \\x…, backslash and control characters escaped. */
-function copyValue(v: string | number | Buffer | null | undefined): string {
+function copyValue(v: string | number | boolean | Buffer | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
   if (Buffer.isBuffer(v)) return `\\\\x${v.toString('hex')}`;
   const s = typeof v === 'number' ? String(v) : v;
   if (!NEEDS_ESCAPE.test(s)) return s;
@@ -97,7 +99,7 @@ export function copyText(table: CopyTable, rows: PopulationRows): string {
   const columns = COPY_TABLES[table];
   let out = '';
   for (const row of rows[ROW_KEY[table]] as ReadonlyArray<
-    Record<string, string | number | Buffer | null | undefined>
+    Record<string, string | number | boolean | Buffer | null | undefined>
   >) {
     out += columns.map((c) => copyValue(row[c])).join('\t') + '\n';
   }

@@ -16,7 +16,12 @@ import type { Keyring, MunicipalityKeys } from '../keys/index.js';
 import { normalizeForSearch, type Actor } from '../shared/index.js';
 import { logAccess, type AuditSettings } from './access.js';
 import { REASONS, type Reason } from './change.js';
-import { searchColumnsOf, storedSearchColumns, type SearchColumns } from './change.service.js';
+import {
+  numbersChanged,
+  searchColumnsOf,
+  storedSearchColumns,
+  type SearchColumns,
+} from './change.service.js';
 import { snapshotMyNumberBinding, storedRecord } from './my-number.js';
 import { batchedCopySink, bulkCopySink, registerIsEmpty, type RowSink } from './population.copy.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
@@ -286,7 +291,8 @@ export function rowsOf(
     for (const s of h.snapshots) {
       const r = s.record;
       const { kanaSort, ...columns } = searchColumnsOf(r, normalize);
-      const search = storedSearchColumns(columns, last.get(r.personNo)?.search);
+      const previous = last.get(r.personNo);
+      const search = storedSearchColumns(columns, previous?.search);
       const myNumberIndex =
         r.myNumber === undefined ? null : (indexOf.get(r.myNumber) ?? keys.blindIndex(r.myNumber));
       if (r.myNumber !== undefined && myNumberIndex) indexOf.set(r.myNumber, myNumberIndex);
@@ -312,6 +318,7 @@ export function rowsOf(
         my_number_enc: myNumberEnc,
         resident_code: search.residentCode,
         residence_card_no: search.residenceCardNo,
+        numbers_new: numbersChanged(previous?.record, r),
         record: json,
       });
       last.set(r.personNo, { seq: s.historySeq, kana: kanaSort, record: r, json, search: columns });

@@ -191,6 +191,7 @@ describe('loadPopulation', () => {
       person_no: string;
       values: Array<string | null>;
       repeated: number;
+      numbered: number;
     }>`
       SELECT person_no,
              ARRAY[${sql.join(
@@ -206,7 +207,8 @@ describe('loadPopulation', () => {
                                FILTER (WHERE ${sql.raw(c)} IS NOT NULL))[1]`,
                ),
              )}] AS values,
-             count(*) FILTER (WHERE history_seq > 1 AND kana_norm IS NULL)::int AS repeated
+             count(*) FILTER (WHERE history_seq > 1 AND kana_norm IS NULL)::int AS repeated,
+             count(*) FILTER (WHERE numbers_new)::int AS numbered
         FROM resident_history WHERE lg_code = ${TEST_LG_CODE} GROUP BY person_no`.execute(handle.db);
     const byPerson = new Map(stored.rows.map((r) => [r.person_no, r]));
     const members = [...generatePopulation({ seed: 11, residents: 500, lgCode: TEST_LG_CODE })].flatMap(
@@ -221,6 +223,8 @@ describe('loadPopulation', () => {
       });
     }
     expect(stored.rows.reduce((n, r) => n + r.repeated, 0)).toBeGreaterThan(100);
+    // The generator changes no number: each person's first snapshot alone is in the number indexes.
+    expect(stored.rows.every((r) => r.numbered === 1)).toBe(true);
 
     // A move-in afterwards gets a fresh 宛名番号, after the generated ones.
     const result = await changes.moveIn(actor, moveInOf([person()]));

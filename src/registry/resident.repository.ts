@@ -228,26 +228,35 @@ export async function findCurrentHolder(
   const myNumberIndexes = numbers.myNumberIndexes ?? [];
   const residentCodes = numbers.residentCodes ?? [];
   if (myNumberIndexes.length === 0 && residentCodes.length === 0) return undefined;
-  // Through the indexes of the history's number columns: the snapshots holding either number, then whether
-  // one of them is a current record. (Matching resident.record->>'residentCode' instead read every current
-  // record: a sequential scan of the register for each person entered.)
-  const held = sql.join(
-    [
-      ...myNumberIndexes.map((i) => sql`h.my_number_index = ${i}`),
-      ...residentCodes.map((c) => sql`h.resident_code = ${c}`),
-    ],
-    sql` OR `,
-  );
-  let q = db
-    .selectFrom('resident')
-    .select('person_no')
-    .where('lg_code', '=', lgCode)
-    .where('status', '=', 'current')
-    .where(
-      sql<boolean>`(person_no, history_seq) IN (SELECT h.person_no, h.history_seq FROM resident_history h
-        WHERE h.lg_code = ${lgCode} AND (${held}))`,
+  // Through the indexes of the history's number columns, which hold the snapshots where a number changed
+  // (migration 0018): the persons that ever had either number, then whether the current snapshot of one
+  // who is a current resident holds it. (Matching resident.record->>'residentCode' instead read every
+  // current record: a sequential scan of the register for each person entered.)
+  const held = (h: string) =>
+    sql.join(
+      [
+        ...myNumberIndexes.map((i) => sql`${sql.ref(`${h}.my_number_index`)} = ${i}`),
+        ...residentCodes.map((c) => sql`${sql.ref(`${h}.resident_code`)} = ${c}`),
+      ],
+      sql` OR `,
     );
-  if (exceptPersonNo) q = q.where('person_no', '<>', exceptPersonNo);
+  let q = db
+    .selectFrom('resident as r')
+    .innerJoin('resident_history as c', (j) =>
+      j
+        .onRef('c.lg_code', '=', 'r.lg_code')
+        .onRef('c.person_no', '=', 'r.person_no')
+        .onRef('c.history_seq', '=', 'r.history_seq'),
+    )
+    .select('r.person_no')
+    .where('r.lg_code', '=', lgCode)
+    .where('r.status', '=', 'current')
+    .where(sql<boolean>`(${held('c')})`)
+    .where(
+      sql<boolean>`r.person_no IN (SELECT h.person_no FROM resident_history h
+        WHERE h.lg_code = ${lgCode} AND h.numbers_new AND (${held('h')}))`,
+    );
+  if (exceptPersonNo) q = q.where('r.person_no', '<>', exceptPersonNo);
   const row = await q.executeTakeFirst();
   return row?.person_no;
 }
@@ -445,6 +454,8 @@ export interface SnapshotWrite {
   removedOn: string | null;
   plannedMoveOut: string | null;
   kanaSort: string;
+  /** The person's first snapshot, or its 個人番号 or 住民票コード changed (migration 0018). */
+  numbersNew: boolean;
   /** Null where a value is the same as in the person's previous snapshot (`storedSearchColumns`). */
   search: {
     nameNorm: string | null;
@@ -510,6 +521,7 @@ export async function writeChange(
           my_number_enc: s.search.myNumberEnc,
           resident_code: s.search.residentCode,
           residence_card_no: s.search.residenceCardNo,
+          numbers_new: s.numbersNew,
           record: records[i]!,
         })),
       )})`,
@@ -912,8 +924,13 @@ export async function searchResidents(
       return b;
     });
   }
-  if (f.myNumberIndex) q = everHad((h) => h.where('h.my_number_index', '=', f.myNumberIndex!));
-  if (f.residentCode) q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!));
+  // Only the snapshots where a number changed are in the numbers' indexes (migration 0018).
+  if (f.myNumberIndex) {
+    q = everHad((h) => h.where('h.my_number_index', '=', f.myNumberIndex!).where('h.numbers_new', '=', true));
+  }
+  if (f.residentCode) {
+    q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!).where('h.numbers_new', '=', true));
+  }
   if (f.residenceCardNo) q = everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));
   if (f.householdNo) q = everHad((h) => h.where('h.household_no', '=', f.householdNo!));
   if (f.personNo) q = q.where('r.person_no', '=', f.personNo);

@@ -29,6 +29,12 @@ const takahashiPerson = person({
   reading: { family: 'タカハシ', given: 'ケンタ', status: 'certified' },
   birthDate: '昭和50年4月1日',
 });
+const satoPerson = person({
+  name: { family: '佐藤', given: '花子' },
+  reading: { family: 'サトウ', given: 'ハナコ', status: 'certified' },
+  sex: 'female',
+  birthDate: '1990-02-03',
+});
 const smithPerson = foreignPerson();
 
 beforeAll(async () => {
@@ -37,17 +43,7 @@ beforeAll(async () => {
   // Named as in the test addresses (架空市…), so that an address may be typed without the city.
   await ensureMunicipality(handle.db, TEST_LG_CODE, '架空市');
   takahashi = await changes.moveIn(actor, moveInOf([takahashiPerson]));
-  sato = await changes.moveIn(
-    actor,
-    moveInOf([
-      person({
-        name: { family: '佐藤', given: '花子' },
-        reading: { family: 'サトウ', given: 'ハナコ', status: 'certified' },
-        sex: 'female',
-        birthDate: '1990-02-03',
-      }),
-    ]),
-  );
+  sato = await changes.moveIn(actor, moveInOf([satoPerson]));
   // Her name and address change: the old ones must still be found.
   await changes.correct(actor, {
     effectiveDate: '2026-11-26',
@@ -177,6 +173,16 @@ describe('search', () => {
     expect(await found({ address: '北区緑町', name: '鈴木花子', birthDate: '1990-02-03' })).toEqual([
       no(sato),
     ]);
+    // Her numbers never changed: only her first snapshot is in the number indexes (0018).
+    const flags = await handle.db
+      .selectFrom('resident_history')
+      .select('numbers_new')
+      .where('person_no', '=', no(sato))
+      .orderBy('history_seq')
+      .execute();
+    expect(flags.map((f) => f.numbers_new)).toEqual([true, false, false, false]);
+    expect(await found({ myNumber: satoPerson.myNumber! })).toEqual([no(sato)]);
+    expect(await found({ residentCode: satoPerson.residentCode! })).toEqual([no(sato)]);
   });
 
   it('finds a date of birth in either calendar', async () => {
