@@ -304,8 +304,9 @@ export function searchColumnsOf(
  * snapshot (migration 0017). Search asks whether a person ever had a value (`everHad`), so one snapshot
  * carrying it is enough; a move within then adds no entry to the name, reading and birth-date indexes,
  * whose partial indexes leave the nulls out. The other columns keep a value in every snapshot: the check
- * that a 個人番号 or 住民票コード is free asks whether the current snapshot holds it, and the annual
- * statistics read a past snapshot's household and sex (its birth date from the record).
+ * that a 個人番号 or 住民票コード is free reads the current snapshot's (their indexes cover the snapshots
+ * where they changed instead: `numbersChanged`, 0018), and the annual statistics read a past snapshot's
+ * household and sex (its birth date from the record).
  */
 export function storedSearchColumns(
   search: SearchColumns,

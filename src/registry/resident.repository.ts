@@ -924,12 +924,15 @@ export async function searchResidents(
       return b;
     });
   }
-  // Only the snapshots where a number changed are in the numbers' indexes (migration 0018).
+  // Only the snapshots where a number changed are in the numbers' indexes (migration 0018); the flag is
+  // written as is, so that a plan for any parameters still proves the indexes' predicate.
   if (f.myNumberIndex) {
-    q = everHad((h) => h.where('h.my_number_index', '=', f.myNumberIndex!).where('h.numbers_new', '=', true));
+    q = everHad((h) =>
+      h.where('h.my_number_index', '=', f.myNumberIndex!).where(sql<boolean>`h.numbers_new`),
+    );
   }
   if (f.residentCode) {
-    q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!).where('h.numbers_new', '=', true));
+    q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!).where(sql<boolean>`h.numbers_new`));
   }
   if (f.residenceCardNo) q = everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));
   if (f.householdNo) q = everHad((h) => h.where('h.household_no', '=', f.householdNo!));
