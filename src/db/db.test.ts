@@ -11,6 +11,29 @@ afterAll(async () => {
   await handle.close();
 });
 
+/** A municipality and one change row of it, for a test (the down-and-up test deletes them all). */
+async function insertMunicipalityAndChange(lgCode: string): Promise<{ change_id: number }> {
+  await handle.db.insertInto('municipality').values({ lg_code: lgCode, name: 'テスト市' }).execute();
+  return handle.db
+    .insertInto('change')
+    .values({
+      lg_code: lgCode,
+      change_type: 'test',
+      change_kind: 'correction',
+      reason: 'test',
+      effective_date: '2024-04-01',
+      processed_on: '2024-04-01',
+      notified_on: null,
+      staff_id: 's',
+      terminal_id: 't',
+      notes: null,
+      cancels_change_id: null,
+      payload: JSON.stringify({}),
+    })
+    .returning('change_id')
+    .executeTakeFirstOrThrow();
+}
+
 describe('database layer', () => {
   it('keeps calendar dates as plain strings and int8 as numbers', async () => {
     const r = await sql<{ d: unknown; n: unknown }>`SELECT date '2024-04-01' AS d, 42::int8 AS n`.execute(
@@ -32,25 +55,7 @@ describe('database layer', () => {
   });
 
   it('refuses to update or delete append-only history', async () => {
-    await handle.db.insertInto('municipality').values({ lg_code: '999016', name: 'テスト市' }).execute();
-    const change = await handle.db
-      .insertInto('change')
-      .values({
-        lg_code: '999016',
-        change_type: 'test',
-        change_kind: 'correction',
-        reason: 'test',
-        effective_date: '2024-04-01',
-        processed_on: '2024-04-01',
-        notified_on: null,
-        staff_id: 's',
-        terminal_id: 't',
-        notes: null,
-        cancels_change_id: null,
-        payload: JSON.stringify({}),
-      })
-      .returning('change_id')
-      .executeTakeFirstOrThrow();
+    const change = await insertMunicipalityAndChange('999016');
     await expect(
       handle.db
         .updateTable('change')
@@ -64,25 +69,7 @@ describe('database layer', () => {
   });
 
   it('refuses to undo 0017 once a snapshot stores a repeated search value as null', async () => {
-    await sql`INSERT INTO municipality (lg_code, name) VALUES ('999024', 'テスト町')`.execute(handle.db);
-    const { change_id } = await handle.db
-      .insertInto('change')
-      .values({
-        lg_code: '999024',
-        change_type: 'test',
-        change_kind: 'correction',
-        reason: 'test',
-        effective_date: '2024-04-01',
-        processed_on: '2024-04-01',
-        notified_on: null,
-        staff_id: 's',
-        terminal_id: 't',
-        notes: null,
-        cancels_change_id: null,
-        payload: JSON.stringify({}),
-      })
-      .returning('change_id')
-      .executeTakeFirstOrThrow();
+    const { change_id } = await insertMunicipalityAndChange('999024');
     await sql`
       INSERT INTO resident_history (lg_code, person_no, history_seq, change_id, status, name_norm, kana_norm,
         other_names_norm, address_norm, sex, record)
