@@ -19,7 +19,7 @@ import { sql, type Kysely } from 'kysely';
 
 const TABLES = ['resident_history', 'resident_history_archive'] as const;
 
-/** Each table's number indexes: name, columns, and the predicate they had before. */
+/** Each table's number indexes: name, column, and the predicate it had before (none: every row). */
 const INDEXES: Record<(typeof TABLES)[number], ReadonlyArray<readonly [string, string, string]>> = {
   resident_history: [
     ['resident_history_my_number_index', 'my_number_index', 'my_number_index IS NOT NULL'],
