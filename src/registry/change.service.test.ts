@@ -924,6 +924,30 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
     expect(r.persons.map((p) => p.personNo)).toEqual([pno(f, 2)]);
   });
 
+  // Had the move locked its own household before the one it joins, it would hold the later household and
+  // wait for the earlier, while the holder (an opposite move, in household order) holds the earlier and
+  // then asks for the later: a deadlock.
+  it('a move into another household locks both in household order: no deadlock with the opposite move', async () => {
+    const [earlier, later] = [await family(), await family()];
+    const [a, b] = [earlier.householdNos[0]!, later.householdNos[0]!];
+    expect(a < b).toBe(true);
+    const lockLater = { then: (trx: Transaction<Database>) => lockHousehold(trx, TEST_LG_CODE, b) };
+    const r = await whileHouseholdHeld(a, lockLater, () =>
+      changes.moveWithin(actor, {
+        effectiveDate: '2026-11-22',
+        notifiedOn: '2026-11-26',
+        personNos: [pno(later, 2)],
+        address: ADDRESS_2,
+        household: {
+          mode: 'join',
+          householdNo: a,
+          relationships: [{ personNo: pno(later, 2), relationship: '同居人' }],
+        },
+      }),
+    );
+    expect(r.householdNos).toEqual([a]);
+  });
+
   it('locks the household before reading its members, and sees a member added while it waited', async () => {
     const [f, other] = [await family(), await family()];
     const h = f.householdNos[0]!;

@@ -628,11 +628,14 @@ export class ChangeService {
       checkNotFuture(input.effectiveDate, this.clock.today());
       checkDistinct(input.personNos);
       return this.db.transaction().execute(async (trx) => {
+        // A household joined is locked with the movers' own, in household order: two moves between the
+        // same two households in opposite directions then wait for each other instead of deadlocking.
+        const joining = input.household.mode === 'join' ? [input.household.householdNo] : [];
         const {
           movers,
           householdNo: fromHousehold,
           members,
-        } = await this.loadMovers(trx, actor, input.personNos);
+        } = await this.loadMovers(trx, actor, input.personNos, joining);
         const moving = new Set<string>(input.personNos);
         const staying = members.filter((m) => !moving.has(m.record.personNo));
         const moved = (r: ResidentRecord): ResidentRecord => ({
@@ -1697,14 +1700,18 @@ export class ChangeService {
    * in two statements: the members' read must see a member added while the household lock was awaited.
    * When a person is not a current member of that one household (not found, removed, persons of several
    * households, or moved between the two reads), the persons are read and locked in one statement, then
-   * their household: this gives the precise refusal, or the household they are in now.
+   * their household: this gives the precise refusal, or the household they are in now. `joining`: the
+   * household the movers join, locked in the same statement as theirs, in household order.
    */
   private async loadMovers(
     trx: repo.Trx,
     actor: Actor,
     personNos: readonly string[],
+    joining: readonly string[] = [],
   ): Promise<{ movers: Loaded[]; householdNo: HouseholdNo; members: Loaded[] }> {
-    const households = await repo.lockHouseholdsOf(trx, actor.lgCode, personNos);
+    const households = (await repo.lockHouseholdsOf(trx, actor.lgCode, personNos, joining)).filter(
+      (h) => !joining.includes(h),
+    );
     if (households.length === 1) {
       const householdNo = households[0] as HouseholdNo;
       const members = await this.loadMembers(trx, actor, householdNo);

@@ -73,26 +73,35 @@ export async function lockHousehold(trx: Trx, lgCode: string, householdNo: strin
 }
 
 /**
- * Locks the households these persons are in now (their records read without a lock, then the household
- * rows locked in household order) and returns their numbers. The persons themselves are not locked: the
- * caller reads the members next, in a statement of its own, and checks the persons are among them.
+ * Locks the households these persons are in now (their records read without a lock), and `also` (a
+ * household they join), all in household order, and returns the numbers of those that exist. The persons
+ * themselves are not locked: the caller reads the members next, in a statement of its own, and checks the
+ * persons are among them.
  */
 export async function lockHouseholdsOf(
   trx: Trx,
   lgCode: string,
   personNos: readonly string[],
+  also: readonly string[] = [],
 ): Promise<string[]> {
   if (personNos.length === 0) return [];
   const rows = await trx
     .selectFrom('household')
     .select('household_no')
     .where('lg_code', '=', lgCode)
-    .where('household_no', 'in', (eb) =>
-      eb
-        .selectFrom('resident')
-        .select('household_no')
-        .where('lg_code', '=', lgCode)
-        .where('person_no', 'in', [...personNos]),
+    .where((eb) =>
+      eb.or([
+        eb(
+          'household_no',
+          'in',
+          eb
+            .selectFrom('resident')
+            .select('household_no')
+            .where('lg_code', '=', lgCode)
+            .where('person_no', 'in', [...personNos]),
+        ),
+        ...(also.length > 0 ? [eb('household_no', 'in', [...also])] : []),
+      ]),
     )
     .orderBy('household_no')
     .forUpdate()
