@@ -89,20 +89,23 @@ export async function lockHouseholdsOf(
     .selectFrom('household')
     .select('household_no')
     .where('lg_code', '=', lgCode)
-    .where((eb) =>
-      eb.or([
-        eb(
-          'household_no',
-          'in',
-          eb
-            .selectFrom('resident')
-            .select('household_no')
-            .where('lg_code', '=', lgCode)
-            .where('person_no', 'in', [...personNos]),
-        ),
-        ...(also.length > 0 ? [eb('household_no', 'in', [...also])] : []),
-      ]),
-    )
+    // One IN over a union: an OR of the two made the planner filter every household of the municipality.
+    .where('household_no', 'in', (eb) => {
+      const theirs = eb
+        .selectFrom('resident')
+        .select('household_no')
+        .where('lg_code', '=', lgCode)
+        .where('person_no', 'in', [...personNos]);
+      return also.length === 0
+        ? theirs
+        : theirs.unionAll(
+            eb
+              .selectFrom('household as j')
+              .select('j.household_no')
+              .where('j.lg_code', '=', lgCode)
+              .where('j.household_no', 'in', [...also]),
+          );
+    })
     .orderBy('household_no')
     .forUpdate()
     .execute();
