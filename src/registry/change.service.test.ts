@@ -14,6 +14,7 @@ import {
   actor,
   foreignPerson,
   moveInOf,
+  moveWithinOf,
   person,
   registryServices,
   testClock,
@@ -174,13 +175,7 @@ describe('entries', () => {
 describe('moves', () => {
   it('moves a whole household within the city, keeping its number', async () => {
     const f = await family();
-    const r = await changes.moveWithin(actor, {
-      effectiveDate: '2026-11-22',
-      notifiedOn: '2026-11-26',
-      personNos: f.persons.map((p) => p.personNo),
-      address: ADDRESS_2,
-      household: { mode: 'same' },
-    });
+    const r = await changes.moveWithin(actor, moveWithinOf(f.persons.map((p) => p.personNo)));
     expect(r.householdNos).toEqual(f.householdNos);
     const p = await residents.inquire(actor, pno(f), FULL_VIEW);
     expect(p.current.address).toEqual(ADDRESS_2);
@@ -763,13 +758,7 @@ describe('refusals leave nothing written', () => {
       patch: { residentCode: replacement },
     });
     // Then a move within: its snapshot repeats both numbers and is in neither number index (0018).
-    await changes.moveWithin(actor, {
-      effectiveDate: '2026-11-26',
-      notifiedOn: '2026-11-26',
-      personNos: [moved.persons[0]!.personNo],
-      address: ADDRESS_2,
-      household: { mode: 'same' },
-    });
+    await changes.moveWithin(actor, moveWithinOf([moved.persons[0]!.personNo]));
     const flags = await handle.db
       .selectFrom('resident_history')
       .select('numbers_new')
@@ -898,13 +887,7 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
       findHouseholdMembers(trx, TEST_LG_CODE, householdNo, { forUpdate: true }),
   });
   const moveWhole = (f: ChangeResult) =>
-    changes.moveWithin(actor, {
-      effectiveDate: '2026-11-22',
-      notifiedOn: '2026-11-26',
-      personNos: f.persons.map((p) => p.personNo),
-      address: ADDRESS_2,
-      household: { mode: 'same' },
-    });
+    changes.moveWithin(actor, moveWithinOf(f.persons.map((p) => p.personNo)));
 
   // Had the change locked persons before their household, it and the holder would each wait for the other
   // (a deadlock, which PostgreSQL breaks by failing one of them).
@@ -933,17 +916,16 @@ describe.runIf(process.env['DATABASE_URL'])('moving a household on PostgreSQL', 
     expect(a < b).toBe(true);
     const lockLater = { then: (trx: Transaction<Database>) => lockHousehold(trx, TEST_LG_CODE, b) };
     const r = await whileHouseholdHeld(a, lockLater, () =>
-      changes.moveWithin(actor, {
-        effectiveDate: '2026-11-22',
-        notifiedOn: '2026-11-26',
-        personNos: [pno(later, 2)],
-        address: ADDRESS_2,
-        household: {
-          mode: 'join',
-          householdNo: a,
-          relationships: [{ personNo: pno(later, 2), relationship: '同居人' }],
-        },
-      }),
+      changes.moveWithin(
+        actor,
+        moveWithinOf([pno(later, 2)], {
+          household: {
+            mode: 'join',
+            householdNo: a,
+            relationships: [{ personNo: pno(later, 2), relationship: '同居人' }],
+          },
+        }),
+      ),
     );
     expect(r.householdNos).toEqual([a]);
   });

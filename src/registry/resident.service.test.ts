@@ -6,12 +6,12 @@ import type { ChangeService, ChangeResult } from './change.service.js';
 import { ensureMunicipality } from './resident.repository.js';
 import type { ResidentService, SearchCriteria } from './resident.service.js';
 import {
-  ADDRESS_2,
   FULL_VIEW,
   TEST_LG_CODE,
   actor,
   foreignPerson,
   moveInOf,
+  moveWithinOf,
   person,
   registryServices,
   testClock,
@@ -54,13 +54,7 @@ beforeAll(async () => {
       reading: { family: 'スズキ', given: 'ハナコ', status: 'certified' },
     },
   });
-  await changes.moveWithin(actor, {
-    effectiveDate: '2026-11-26',
-    notifiedOn: '2026-11-26',
-    personNos: [sato.persons[0]!.personNo],
-    address: ADDRESS_2,
-    household: { mode: 'same' },
-  });
+  await changes.moveWithin(actor, moveWithinOf([sato.persons[0]!.personNo], { effectiveDate: '2026-11-26' }));
   await changes.formerSurname(actor, {
     action: 'enter',
     effectiveDate: '2026-11-26',
@@ -152,7 +146,15 @@ describe('search', () => {
     // Her snapshots: move-in; name corrected; moved within; former surname entered.
     const rows = await handle.db
       .selectFrom('resident_history')
-      .select(['history_seq', 'name_norm', 'kana_norm', 'other_names_norm', 'address_norm', 'birth_sort'])
+      .select([
+        'history_seq',
+        'name_norm',
+        'kana_norm',
+        'other_names_norm',
+        'address_norm',
+        'birth_sort',
+        'numbers_new',
+      ])
       .where('person_no', '=', no(sato))
       .orderBy('history_seq')
       .execute();
@@ -174,13 +176,7 @@ describe('search', () => {
       no(sato),
     ]);
     // Her numbers never changed: only her first snapshot is in the number indexes (0018).
-    const flags = await handle.db
-      .selectFrom('resident_history')
-      .select('numbers_new')
-      .where('person_no', '=', no(sato))
-      .orderBy('history_seq')
-      .execute();
-    expect(flags.map((f) => f.numbers_new)).toEqual([true, false, false, false]);
+    expect(rows.map((r) => r.numbers_new)).toEqual([true, false, false, false]);
     expect(await found({ myNumber: satoPerson.myNumber! })).toEqual([no(sato)]);
     expect(await found({ residentCode: satoPerson.residentCode! })).toEqual([no(sato)]);
   });

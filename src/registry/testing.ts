@@ -15,7 +15,7 @@ import {
   type Clock,
 } from '../shared/index.js';
 import type { AuditSettings } from './access.js';
-import type { NewPersonInput, MoveInInput } from './change.js';
+import type { NewPersonInput, MoveInInput, MoveWithinInput } from './change.js';
 import { ChangeService } from './change.service.js';
 import { ResidentService, type InquiryOptions } from './resident.service.js';
 
@@ -125,6 +125,18 @@ export function moveInOf(members: NewPersonInput[], overrides: Partial<MoveInInp
     previousAddress: { text: '東京都千代田区千代田1番1号', abroad: false },
     household: { mode: 'new' },
     members,
+    ...overrides,
+  };
+}
+
+/** A move within of these persons to ADDRESS_2, their household moving with them (all its members). */
+export function moveWithinOf(personNos: string[], overrides: Partial<MoveWithinInput> = {}): MoveWithinInput {
+  return {
+    effectiveDate: '2026-11-22',
+    notifiedOn: '2026-11-26',
+    personNos,
+    address: ADDRESS_2,
+    household: { mode: 'same' },
     ...overrides,
   };
 }
