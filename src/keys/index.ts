@@ -20,6 +20,7 @@ export {
   type DataKeyInfo,
   type DataKeyPurpose,
   type FieldBinding,
+  type MunicipalityKeyMaterial,
   type RotationResult,
 } from './keyring.js';
 export { openKeyProvider, openKeyring } from './open.js';

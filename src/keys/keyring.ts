@@ -78,6 +78,16 @@ function nextIv(): Buffer {
   return iv;
 }
 
+/**
+ * A municipality's unwrapped data keys as plain data, for a worker thread of this process only (the bulk
+ * loader builds rows on every core): structured-cloned to the thread, never written anywhere.
+ */
+export interface MunicipalityKeyMaterial {
+  lgCode: string;
+  fieldKeys: Array<[version: number, key: Uint8Array]>;
+  indexKey: Uint8Array;
+}
+
 /** One municipality's unwrapped data keys. Synchronous: use inside transactions once obtained. */
 export class MunicipalityKeys {
   constructor(
@@ -85,6 +95,19 @@ export class MunicipalityKeys {
     private readonly fieldKeys: ReadonlyMap<number, Buffer>,
     private readonly indexKey: Buffer,
   ) {}
+
+  /** The keys for a worker thread of this process (`fromMaterial` there). */
+  material(): MunicipalityKeyMaterial {
+    return { lgCode: this.lgCode, fieldKeys: [...this.fieldKeys], indexKey: this.indexKey };
+  }
+
+  static fromMaterial(m: MunicipalityKeyMaterial): MunicipalityKeys {
+    return new MunicipalityKeys(
+      m.lgCode,
+      new Map(m.fieldKeys.map(([version, key]) => [version, Buffer.from(key)])),
+      Buffer.from(m.indexKey),
+    );
+  }
 
   private get currentVersion(): number {
     return Math.max(...this.fieldKeys.keys());

@@ -106,6 +106,15 @@ export function copyText(table: CopyTable, rows: PopulationRows): string {
   return out;
 }
 
+/** One batch as COPY text per table, UTF-8 encoded (each in a buffer of its own, so a worker may transfer it). */
+export type CopyTexts = Record<CopyTable, Uint8Array>;
+
+const utf8 = new TextEncoder();
+
+export function copyTexts(rows: PopulationRows): CopyTexts {
+  return Object.fromEntries(TABLES.map((t) => [t, utf8.encode(copyText(t, rows))])) as CopyTexts;
+}
+
 /** Bytes a bulk COPY stream may hold before the loader waits for PostgreSQL to catch up. */
 const BUFFERED = 32 * 1024 * 1024;
 
@@ -128,9 +137,9 @@ function drained(stream: Writable): Promise<void> {
   });
 }
 
-/** Where the loader puts each batch's rows. */
-export interface RowSink {
-  write(rows: PopulationRows): Promise<void>;
+/** Where the loader puts each batch's COPY text. */
+export interface CopySink {
+  write(copy: CopyTexts): Promise<void>;
   /** Completes the load (and, in bulk mode, rebuilds indexes and keys). */
   finish(onPhase?: (phase: string) => void): Promise<void>;
   /** Abandons the load after an error: nothing more is written; bulk mode restores indexes and keys. */
@@ -147,15 +156,17 @@ export async function registerIsEmpty(client: pg.Client): Promise<boolean> {
 }
 
 /** Per batch: one transaction, four COPYs, on one connection; indexes and keys stay in place. */
-export async function batchedCopySink(connect: () => Promise<pg.Client>): Promise<RowSink> {
+export async function batchedCopySink(connect: () => Promise<pg.Client>): Promise<CopySink> {
   const client = await connect();
   return {
-    async write(rows) {
+    async write(copy) {
       await client.query('BEGIN');
       try {
         for (const table of TABLES) {
-          const text = copyText(table, rows);
-          if (text) await pipeline(Readable.from([text]), client.query(copyFrom(copyStatement(table))));
+          const text = copy[table];
+          if (text.length > 0) {
+            await pipeline(Readable.from([Buffer.from(text)]), client.query(copyFrom(copyStatement(table))));
+          }
         }
         await client.query('COMMIT');
       } catch (error) {
@@ -237,7 +248,7 @@ async function restoreIndexesAndKeys(clients: pg.Client[], dropped: DroppedDefin
  * Bulk mode (empty register only): drop indexes and keys, one COPY stream per table for the whole load,
  * rebuild at the end.
  */
-export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<RowSink> {
+export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<CopySink> {
   const admin = await connect();
   let dropped: DroppedDefinitions | undefined;
   const clients: pg.Client[] = [];
@@ -279,13 +290,15 @@ export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<R
     for (const c of clients) await c.end().catch(() => undefined);
   };
   return {
-    async write(rows) {
+    async write(copy) {
       for (const table of TABLES) {
         const stream = streams.get(table) as Writable;
         if (stream.errored) throw stream.errored;
-        const text = copyText(table, rows);
+        const text = copy[table];
         // Let up to BUFFERED bytes queue per table, so Node generates the next batch while PostgreSQL parses.
-        if (text && !stream.write(text) && stream.writableLength > BUFFERED) await drained(stream);
+        if (text.length > 0 && !stream.write(Buffer.from(text.buffer, text.byteOffset, text.length))) {
+          if (stream.writableLength > BUFFERED) await drained(stream);
+        }
       }
     },
     async finish(onPhase) {

@@ -1,14 +1,15 @@
 /**
  * Bulk loader of the synthetic population (population.ts): writes households, changes, snapshots
  * (resident_history with its search columns, encrypted 個人番号 and blind index) and the current-record
- * index (resident) exactly as the ChangeService would — by COPY on PostgreSQL (population.copy.ts), by
- * batches of multi-row INSERTs on the embedded database — without an access-log entry per person: one
- * 'batch' entry records the load.
+ * index (resident) exactly as the ChangeService would — by COPY on PostgreSQL (population.copy.ts; a large
+ * load's rows built by one worker thread per core, population.parallel.ts), by batches of multi-row INSERTs
+ * on the embedded database — without an access-log entry per person: one 'batch' entry records the load.
  *
  * Numbers: the 宛名番号 and 世帯番号 counters and the change-id sequence are advanced first, under an advisory
  * lock, by as many values as the load can use; generated numbers lie in those reserved ranges, so the normal
  * services go on numbering after them (a move-in afterwards gets a fresh 宛名番号).
  */
+import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../db/index.js';
@@ -23,7 +24,14 @@ import {
   type SearchColumns,
 } from './change.service.js';
 import { snapshotMyNumberBinding, storedRecord } from './my-number.js';
-import { batchedCopySink, bulkCopySink, registerIsEmpty, type RowSink } from './population.copy.js';
+import {
+  batchedCopySink,
+  bulkCopySink,
+  copyTexts,
+  registerIsEmpty,
+  type CopyTexts,
+} from './population.copy.js';
+import { parallelCopyBatches } from './population.parallel.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
 import { ensureMunicipality, type ChangeRow } from './resident.repository.js';
 import type { ResidentRecord } from './resident.js';
@@ -42,6 +50,8 @@ const CHANGE_TYPE: Partial<Record<Reason, string>> = {
 /** At most this many changes per person (entry or birth, move, correction, removal) plus one per household. */
 const CHANGES_PER_PERSON = 5;
 const ROWS_PER_INSERT = 1000;
+/** Below this many residents a load builds its rows on one thread (starting the workers costs ~0.5 s). */
+const PARALLEL_FROM = 50_000;
 
 export interface LoadPopulationOptions {
   db: Db;
@@ -59,6 +69,11 @@ export interface LoadPopulationOptions {
   municipalityName?: string;
   /** Households per batch (per transaction on the INSERT and batched COPY paths). */
   batchHouseholds?: number;
+  /**
+   * COPY paths: threads building the rows (population.parallel.ts); 1 builds them on this thread. Default:
+   * one per core from PARALLEL_FROM residents up.
+   */
+  workers?: number;
   asOf?: string;
   onProgress?: (done: { residents: number; households: number; phase: LoadPhase }) => void;
 }
@@ -117,13 +132,6 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     return { person, household, firstChange: Number(seq.rows[0]?.first) };
   });
 
-  // The numbers are reserved (above) before bulk mode drops the indexes of the tables the rows go to.
-  const sink: RowSink = !o.connect
-    ? insertSink(o.db)
-    : method === 'bulkCopy'
-      ? await bulkCopySink(o.connect)
-      : await batchedCopySink(o.connect);
-
   const options: PopulationOptions = {
     seed: o.seed,
     residents: o.residents,
@@ -132,7 +140,7 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     householdSerialAfter: reserved.household,
     ...(o.asOf ? { asOf: o.asOf } : {}),
   };
-  const batchSize = o.batchHouseholds ?? (method === 'insert' ? 500 : 2000);
+  const batchHouseholds = o.batchHouseholds ?? (method === 'insert' ? 500 : 2000);
   const summary: LoadSummary = {
     residents: 0,
     households: 0,
@@ -142,34 +150,49 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     firstHouseholdSerial: reserved.household + 1,
     method,
   };
-  const normalize = memoized(normalizeForSearch);
-  let nextChange = reserved.firstChange;
-  let batch: GeneratedHousehold[] = [];
   const progress = (phase: LoadPhase) =>
     o.onProgress?.({ residents: summary.residents, households: summary.households, phase });
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const rows = rowsOf(batch, keys, o.actor, nextChange, normalize);
-    nextChange += rows.changes.length;
-    await sink.write(rows);
-    summary.households += batch.length;
-    summary.residents += rows.residents.length;
-    summary.snapshots += rows.history.length;
-    summary.changes += rows.changes.length;
-    batch = [];
+  const counted = (b: BatchCounts) => {
+    summary.households += b.households;
+    summary.residents += b.residents;
+    summary.snapshots += b.snapshots;
+    summary.changes += b.changes;
     progress('rows');
   };
-  try {
-    for (const household of generatePopulation(options)) {
-      batch.push(household);
-      if (batch.length >= batchSize) await flush();
+
+  if (!o.connect) {
+    // The embedded database: multi-row INSERTs, one transaction per batch, on this thread.
+    const normalize = memoized(normalizeForSearch);
+    let nextChange = reserved.firstChange;
+    for (const batch of householdBatches(options, batchHouseholds)) {
+      const rows = rowsOf(batch, keys, o.actor, nextChange, normalize);
+      nextChange += rows.changes.length;
+      await insertRows(o.db, rows);
+      counted(countsOf(rows));
     }
-    await flush();
-  } catch (error) {
-    await sink.abort();
-    throw error;
+  } else {
+    // The numbers are reserved (above) before bulk mode drops the indexes of the tables the rows go to.
+    const sink = method === 'bulkCopy' ? await bulkCopySink(o.connect) : await batchedCopySink(o.connect);
+    const build: CopyBatchOptions = {
+      population: options,
+      keys,
+      actor: o.actor,
+      firstChangeId: reserved.firstChange,
+      batchHouseholds,
+    };
+    const workers = o.workers ?? (o.residents >= PARALLEL_FROM ? availableParallelism() : 1);
+    const batches = workers > 1 ? parallelCopyBatches({ ...build, workers }) : copyBatches(build);
+    try {
+      for await (const batch of batches) {
+        await sink.write(batch.copy);
+        counted(batch);
+      }
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    }
+    await sink.finish((phase) => progress(phase as LoadPhase));
   }
-  await sink.finish((phase) => progress(phase as LoadPhase));
 
   await o.db.transaction().execute(async (trx) => {
     await logAccess(trx, o.audit, o.actor, {
@@ -189,33 +212,25 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
   return summary;
 }
 
-/** Multi-row INSERTs, one transaction per batch (the embedded database). */
-function insertSink(db: Db): RowSink {
-  return {
-    async write(rows) {
-      await db.transaction().execute(async (trx) => {
-        await insertChunks(rows.households, (chunk) => trx.insertInto('household').values(chunk).execute());
-        await insertChunks(rows.changes, (chunk) =>
-          sql`INSERT INTO change (change_id, lg_code, change_type, change_kind, reason, effective_date,
-                processed_on, notified_on, staff_id, terminal_id, notes, payload)
-              OVERRIDING SYSTEM VALUE VALUES ${sql.join(
-                chunk.map(
-                  (c) =>
-                    sql`(${c.change_id}, ${c.lg_code}, ${c.change_type}, ${c.change_kind}, ${c.reason},
-                      ${c.effective_date}, ${c.processed_on}, ${c.notified_on}, ${c.staff_id}, ${c.terminal_id},
-                      ${c.notes}, ${c.payload}::jsonb)`,
-                ),
-              )}`.execute(trx),
-        );
-        await insertChunks(rows.history, (chunk) =>
-          trx.insertInto('resident_history').values(chunk).execute(),
-        );
-        await insertChunks(rows.residents, (chunk) => trx.insertInto('resident').values(chunk).execute());
-      });
-    },
-    async finish() {},
-    async abort() {},
-  };
+/** One batch in multi-row INSERTs, in one transaction (the embedded database). */
+async function insertRows(db: Db, rows: PopulationRows): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await insertChunks(rows.households, (chunk) => trx.insertInto('household').values(chunk).execute());
+    await insertChunks(rows.changes, (chunk) =>
+      sql`INSERT INTO change (change_id, lg_code, change_type, change_kind, reason, effective_date,
+            processed_on, notified_on, staff_id, terminal_id, notes, payload)
+          OVERRIDING SYSTEM VALUE VALUES ${sql.join(
+            chunk.map(
+              (c) =>
+                sql`(${c.change_id}, ${c.lg_code}, ${c.change_type}, ${c.change_kind}, ${c.reason},
+                  ${c.effective_date}, ${c.processed_on}, ${c.notified_on}, ${c.staff_id}, ${c.terminal_id},
+                  ${c.notes}, ${c.payload}::jsonb)`,
+            ),
+          )}`.execute(trx),
+    );
+    await insertChunks(rows.history, (chunk) => trx.insertInto('resident_history').values(chunk).execute());
+    await insertChunks(rows.residents, (chunk) => trx.insertInto('resident').values(chunk).execute());
+  });
 }
 
 async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promise<unknown>): Promise<void> {
@@ -226,7 +241,7 @@ async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promi
  * A memo of a pure string function, for the normalised names and addresses a population repeats (a few
  * thousand surnames and given names); forgets everything past `limit` entries to bound memory.
  */
-function memoized(f: (s: string) => string, limit = 200_000): (s: string) => string {
+export function memoized(f: (s: string) => string, limit = 200_000): (s: string) => string {
   const memo = new Map<string, string>();
   return (s) => {
     let v = memo.get(s);
@@ -240,6 +255,75 @@ function memoized(f: (s: string) => string, limit = 200_000): (s: string) => str
 }
 
 export type PopulationRows = ReturnType<typeof rowsOf>;
+
+/** What a batch holds. */
+export interface BatchCounts {
+  households: number;
+  residents: number;
+  snapshots: number;
+  changes: number;
+}
+
+/** A batch as COPY text, built on this thread or by a worker. */
+export interface CopyBatch extends BatchCounts {
+  copy: CopyTexts;
+}
+
+export interface CopyBatchOptions {
+  population: PopulationOptions;
+  keys: MunicipalityKeys;
+  actor: Actor;
+  /** The change id of the first batch's first change; each batch's follow on. */
+  firstChangeId: number;
+  batchHouseholds: number;
+}
+
+function countsOf(rows: PopulationRows): BatchCounts {
+  return {
+    households: rows.households.length,
+    residents: rows.residents.length,
+    snapshots: rows.history.length,
+    changes: rows.changes.length,
+  };
+}
+
+/** The generated households in batches of `size` (the last may be smaller). */
+export function* householdBatches(options: PopulationOptions, size: number): Generator<GeneratedHousehold[]> {
+  let batch: GeneratedHousehold[] = [];
+  for (const household of generatePopulation(options)) {
+    batch.push(household);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** The change rows a batch of households gets (rowsOf: one per generated change). */
+export function changesIn(batch: readonly GeneratedHousehold[]): number {
+  return batch.reduce((n, h) => n + h.changes.length, 0);
+}
+
+/** One batch's rows as COPY text. */
+export function copyBatchOf(
+  batch: readonly GeneratedHousehold[],
+  o: Omit<CopyBatchOptions, 'population' | 'batchHouseholds'>,
+  normalize: (s: string) => string,
+): CopyBatch {
+  const rows = rowsOf(batch, o.keys, o.actor, o.firstChangeId, normalize);
+  return { ...countsOf(rows), copy: copyTexts(rows) };
+}
+
+/** Every batch as COPY text, in order, built on this thread. */
+export function* copyBatches(o: CopyBatchOptions): Generator<CopyBatch> {
+  const normalize = memoized(normalizeForSearch);
+  let firstChangeId = o.firstChangeId;
+  for (const batch of householdBatches(o.population, o.batchHouseholds)) {
+    yield copyBatchOf(batch, { ...o, firstChangeId }, normalize);
+    firstChangeId += changesIn(batch);
+  }
+}
 
 /** The rows of a batch of households, as the repository writes them (resident.repository.ts writeSnapshot). */
 export function rowsOf(

@@ -13,7 +13,11 @@ import {
   parseResidentCode,
 } from '../shared/index.js';
 import { generatePopulation, type PopulationOptions } from './population.js';
-import { loadPopulation } from './population.loader.js';
+import { MunicipalityKeys } from '../keys/index.js';
+import { snapshotMyNumberBinding } from './my-number.js';
+import { COPY_TABLES } from './population.copy.js';
+import { copyBatches, loadPopulation, type CopyBatch } from './population.loader.js';
+import { parallelCopyBatches } from './population.parallel.js';
 import { searchColumnsOf } from './change.service.js';
 import { searchResidents } from './resident.repository.js';
 import { ResidentRecord } from './resident.js';
@@ -233,6 +237,71 @@ describe('loadPopulation', () => {
   });
 });
 
+describe('COPY text built on worker threads', () => {
+  let handle: DatabaseHandle;
+  let keys: MunicipalityKeys;
+  const build = (k: MunicipalityKeys) => ({
+    population: { seed: 3, residents: 1500, lgCode: TEST_LG_CODE },
+    keys: k,
+    actor,
+    firstChangeId: 1000,
+    batchHouseholds: 40,
+  });
+  const drain = async (batches: AsyncIterable<CopyBatch>) => {
+    const all: CopyBatch[] = [];
+    for await (const b of batches) all.push(b);
+    return all;
+  };
+
+  beforeAll(async () => {
+    handle = await openTestDatabase();
+    keys = await testKeyring(handle.db).forMunicipality(TEST_LG_CODE);
+  });
+  afterAll(async () => {
+    await handle.close();
+  });
+
+  it('is the text built on this thread, batch for batch, but for the 個人番号 ciphertexts (fresh IVs)', async () => {
+    const history = COPY_TABLES.resident_history;
+    const [personNo, seq, enc] = (['person_no', 'history_seq', 'my_number_enc'] as const).map((c) =>
+      history.indexOf(c),
+    ) as [number, number, number];
+    // Each table's lines, with the ciphertext replaced by what it decrypts to under its row's binding.
+    const readable = ({ copy, ...counts }: CopyBatch) => ({
+      counts,
+      tables: Object.fromEntries(
+        Object.entries(copy).map(([table, bytes]) => {
+          const lines = new TextDecoder().decode(bytes).split('\n');
+          if (table !== 'resident_history') return [table, lines];
+          return [
+            table,
+            lines.map((line) => {
+              const v = line.split('\t');
+              if (v[enc] && v[enc] !== '\\N') {
+                const stored = Buffer.from(v[enc].replace(/^\\\\x/, ''), 'hex');
+                v[enc] = keys.decrypt(snapshotMyNumberBinding(v[personNo]!, Number(v[seq])), stored);
+              }
+              return v.join('\t');
+            }),
+          ];
+        }),
+      ),
+    });
+    const here = [...copyBatches(build(keys))];
+    expect(here.length).toBeGreaterThan(10);
+    const threads = await drain(parallelCopyBatches({ ...build(keys), workers: 3 }));
+    expect(threads.map(readable)).toEqual(here.map(readable));
+    // The numbers really were decrypted: each person's 個人番号, 12 digits.
+    const line = readable(threads[0]!).tables['resident_history']![0]!;
+    expect(line.split('\t')[enc]).toMatch(/^[0-9]{12}$/);
+  });
+
+  it('fails the load with the error a worker met, and stops the workers', async () => {
+    const broken = new MunicipalityKeys(TEST_LG_CODE, new Map([[1, Buffer.alloc(5)]]), Buffer.alloc(32));
+    await expect(drain(parallelCopyBatches({ ...build(broken), workers: 2 }))).rejects.toThrow(/key length/i);
+  });
+});
+
 describe.runIf(process.env['DATABASE_URL'])('loadPopulation by COPY (PostgreSQL)', () => {
   let handle: DatabaseHandle;
   const clock = testClock();
@@ -260,6 +329,7 @@ describe.runIf(process.env['DATABASE_URL'])('loadPopulation by COPY (PostgreSQL)
     const keyring = testKeyring(handle.db);
     const before = await shape();
     expect(before.some((d) => d.includes('gin_trgm_ops'))).toBe(true);
+    // Rows built by two worker threads (population.parallel.ts), as a large load builds them.
     const first = await loadPopulation({
       db: handle.db,
       connect: handle.connect,
@@ -269,6 +339,8 @@ describe.runIf(process.env['DATABASE_URL'])('loadPopulation by COPY (PostgreSQL)
       municipalityName: '架空市',
       seed: 5,
       residents: 300,
+      batchHouseholds: 25,
+      workers: 2,
     });
     expect(first.method).toBe('bulkCopy');
     expect(await shape()).toEqual(before);
@@ -311,6 +383,17 @@ describe.runIf(process.env['DATABASE_URL'])('loadPopulation by COPY (PostgreSQL)
     expect(JSON.stringify(inquiry)).toContain(generated.myNumber);
     const byNumber = await residents.search(actor, { myNumber: generated.myNumber });
     expect(byNumber.hits.map((h) => h.personNo)).toEqual([generated.personNo]);
+    // And one of the bulk load's, built by a worker.
+    const bulkLoaded = [...generatePopulation({ seed: 5, residents: 300, lgCode: TEST_LG_CODE })]
+      .flatMap((h) => h.members)
+      .filter((m) => m.status === 'current')
+      .at(-1);
+    if (!bulkLoaded) throw new Error('no current resident generated');
+    const found = await residents.search(actor, { myNumber: bulkLoaded.myNumber });
+    expect(found.hits.map((h) => h.personNo)).toEqual([bulkLoaded.personNo]);
+    expect(JSON.stringify(await residents.inquire(actor, bulkLoaded.personNo, FULL_VIEW))).toContain(
+      bulkLoaded.myNumber,
+    );
   });
 
   it('restores indexes and keys when a bulk load fails half-way', async () => {
@@ -333,6 +416,7 @@ describe.runIf(process.env['DATABASE_URL'])('loadPopulation by COPY (PostgreSQL)
           seed: 5,
           residents: 300,
           batchHouseholds: 10,
+          workers: 2,
           onProgress: () => {
             batches += 1;
             if (batches === 3) throw new Error('interrupted');
