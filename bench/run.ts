@@ -295,7 +295,8 @@ try {
       target: '≥ 50,000 residents/s',
       met: rate >= 50_000,
       notes:
-        `${summary.snapshots} snapshots; rows alone ${Math.round(summary.residents / summary.rowSeconds).toLocaleString('en')}/s, ` +
+        `${summary.snapshots} snapshots; rows alone ${Math.round(summary.residents / summary.rowSeconds).toLocaleString('en')}/s ` +
+        `(built on ${summary.workers} thread${summary.workers > 1 ? 's' : ''}), ` +
         `then indexes and keys rebuilt; VACUUM ANALYZE ${analyzeSeconds.toFixed(0)} s`,
     });
   } else {

@@ -90,6 +90,8 @@ export interface LoadSummary {
   firstHouseholdSerial: number;
   /** How the rows went in. */
   method: 'insert' | 'copy' | 'bulkCopy';
+  /** Threads that built the rows. */
+  workers: number;
 }
 
 /** Loads `residents` generated persons into the actor's municipality. */
@@ -149,6 +151,7 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     firstPersonSerial: reserved.person + 1,
     firstHouseholdSerial: reserved.household + 1,
     method,
+    workers: 1,
   };
   const progress = (phase: LoadPhase) =>
     o.onProgress?.({ residents: summary.residents, households: summary.households, phase });
@@ -181,6 +184,7 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
       batchHouseholds,
     };
     const workers = o.workers ?? (o.residents >= PARALLEL_FROM ? availableParallelism() : 1);
+    summary.workers = workers;
     const batches = workers > 1 ? parallelCopyBatches({ ...build, workers }) : copyBatches(build);
     try {
       for await (const batch of batches) {
