@@ -29,6 +29,8 @@ async function insertMunicipalityAndChange(lgCode: string): Promise<{ change_id:
       notes: null,
       cancels_change_id: null,
       payload: JSON.stringify({}),
+      flow_japanese: 0,
+      flow_foreign: 0,
     })
     .returning('change_id')
     .executeTakeFirstOrThrow();
@@ -76,15 +78,74 @@ describe('database layer', () => {
       VALUES ('999024', '0000000019', 2, ${change_id}, 'current', NULL, NULL, NULL, 'x', 'male', '{}')`.execute(
       handle.db,
     );
+    expect(await migrateDown(handle.db)).toEqual(['Down 0019_flow_counts']);
     expect(await migrateDown(handle.db)).toEqual(['Down 0018_numbers_once']);
     await expect(migrateDown(handle.db)).rejects.toMatchObject({
       message: expect.stringMatching(/0017_search_columns_once failed/),
       cause: { message: expect.stringMatching(/cannot be undone: 1 snapshots of resident_history/) },
     });
-    expect(await migrateToLatest(handle.db)).toEqual(['Up 0018_numbers_once']);
+    expect(await migrateToLatest(handle.db)).toEqual(['Up 0018_numbers_once', 'Up 0019_flow_counts']);
     await handle.db.transaction().execute(async (trx) => {
       await sql`SET LOCAL jumin.allow_delete = 'on'`.execute(trx);
       await trx.deleteFrom('resident_history').where('lg_code', '=', '999024').execute();
+    });
+  });
+
+  it('fills in the flow counts of the change rows written before 0019 from their snapshots', async () => {
+    expect(await migrateDown(handle.db)).toEqual(['Down 0019_flow_counts']);
+    await handle.db.insertInto('municipality').values({ lg_code: '999032', name: 'テスト市' }).execute();
+    // An entry of two persons (B foreign); a 転居 that set A's address on its day and only re-set B's
+    // relationship; the removal of B; a change without snapshots.
+    const changes = await sql<{ change_id: number }>`
+      INSERT INTO change (lg_code, change_type, change_kind, reason, effective_date, processed_on, staff_id,
+        terminal_id, payload)
+      VALUES ('999032', 'moveIn', 'entry', 'domesticMoveIn', '2026-01-01', '2026-01-01', 's', 't', '{}'),
+             ('999032', 'moveWithin', 'correction', 'moveWithin', '2026-02-01', '2026-02-01', 's', 't', '{}'),
+             ('999032', 'moveOut', 'removal', 'domesticMoveOut', '2026-03-01', '2026-03-01', 's', 't', '{}'),
+             ('999032', 'correct', 'correction', 'exOfficioCorrection', '2026-04-01', '2026-04-01', 's', 't', '{}')
+      RETURNING change_id`.execute(handle.db);
+    const [entry, move, removal] = changes.rows.map((r) => r.change_id);
+    const snapshot = (
+      person: string,
+      seq: number,
+      change: number | undefined,
+      status: string,
+      record: object,
+    ) =>
+      sql`(${'999032'}, ${person}, ${seq}, ${change}, ${status}, 'x', 'male', ${JSON.stringify(record)}::jsonb)`;
+    await sql`
+      INSERT INTO resident_history (lg_code, person_no, history_seq, change_id, status, address_norm, sex, record)
+      VALUES ${sql.join([
+        snapshot('0000000027', 1, entry, 'current', { kind: 'japanese', addressSetOn: '2026-01-01' }),
+        snapshot('0000000035', 1, entry, 'current', { kind: 'foreign', addressSetOn: '2026-01-01' }),
+        snapshot('0000000027', 2, move, 'current', { kind: 'japanese', addressSetOn: '2026-02-01' }),
+        snapshot('0000000035', 2, move, 'current', { kind: 'foreign', addressSetOn: '2026-01-01' }),
+        snapshot('0000000035', 3, removal, 'removed', { kind: 'foreign', addressSetOn: '2026-01-01' }),
+      ])}`.execute(handle.db);
+    expect(await migrateToLatest(handle.db)).toEqual(['Up 0019_flow_counts']);
+    const counts = await handle.db
+      .selectFrom('change')
+      .select(['flow_japanese', 'flow_foreign'])
+      .where('lg_code', '=', '999032')
+      .orderBy('change_id')
+      .execute();
+    expect(counts.map((c) => [c.flow_japanese, c.flow_foreign])).toEqual([
+      [1, 1],
+      [1, 0],
+      [0, 1],
+      [0, 0],
+    ]);
+    // And a writer that leaves them out fails.
+    await expect(
+      sql`INSERT INTO change (lg_code, change_type, change_kind, reason, effective_date, processed_on, staff_id,
+            terminal_id, payload)
+          VALUES ('999032', 'x', 'entry', 'x', '2026-01-01', '2026-01-01', 's', 't', '{}')`.execute(
+        handle.db,
+      ),
+    ).rejects.toThrow(/flow_japanese/);
+    await handle.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL jumin.allow_delete = 'on'`.execute(trx);
+      await trx.deleteFrom('resident_history').where('lg_code', '=', '999032').execute();
     });
   });
 

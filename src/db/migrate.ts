@@ -21,6 +21,7 @@ import * as m0015 from './migrations/0015_monitoring_index.js';
 import * as m0016 from './migrations/0016_audit_lanes.js';
 import * as m0017 from './migrations/0017_search_columns_once.js';
 import * as m0018 from './migrations/0018_numbers_once.js';
+import * as m0019 from './migrations/0019_flow_counts.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0016_audit_lanes': m0016,
   '0017_search_columns_once': m0017,
   '0018_numbers_once': m0018,
+  '0019_flow_counts': m0019,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables

@@ -40,6 +40,9 @@ export interface ChangeTable {
   notes: string | null;
   cancels_change_id: number | null;
   payload: JSONColumnType<Record<string, unknown>>;
+  /** Persons the change counts in the statistics' flows, by kind (migration 0019). */
+  flow_japanese: number;
+  flow_foreign: number;
   created_at: Timestamp;
 }
 

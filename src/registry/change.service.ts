@@ -58,6 +58,7 @@ import {
 } from './resident.js';
 import { checkSuppression } from '../protection/index.js';
 import { parseInput } from './parse.js';
+import { flowCountsOf } from './statistics.js';
 import {
   factsAbout,
   logAccess,
@@ -1367,6 +1368,15 @@ export class ChangeService {
             cancelsChangeId: d.cancelsChangeId,
             // The request as entered, but no 個人番号: the snapshots this change writes keep it, encrypted.
             payload: withoutMyNumbers(d.payload) as Record<string, unknown>,
+            flows: flowCountsOf(
+              { kind: kindOf(d.reason), effectiveDate: d.effectiveDate },
+              parsed.map(({ before, after }) => ({
+                historySeq: (before?.seq ?? 0) + 1,
+                status: after.status,
+                kind: after.kind,
+                addressSetOn: after.addressSetOn,
+              })),
+            ),
           },
     });
     if (claimed.lockedByOthers) {

@@ -35,6 +35,8 @@ export const COPY_TABLES = {
     'terminal_id',
     'notes',
     'payload',
+    'flow_japanese',
+    'flow_foreign',
   ],
   resident_history: [
     'lg_code',

@@ -33,6 +33,7 @@ import {
 } from './population.copy.js';
 import { parallelCopyBatches } from './population.parallel.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
+import { flowCountsOf } from './statistics.js';
 import { ensureMunicipality, type ChangeRow } from './resident.repository.js';
 import type { ResidentRecord } from './resident.js';
 
@@ -222,13 +223,13 @@ async function insertRows(db: Db, rows: PopulationRows): Promise<void> {
     await insertChunks(rows.households, (chunk) => trx.insertInto('household').values(chunk).execute());
     await insertChunks(rows.changes, (chunk) =>
       sql`INSERT INTO change (change_id, lg_code, change_type, change_kind, reason, effective_date,
-            processed_on, notified_on, staff_id, terminal_id, notes, payload)
+            processed_on, notified_on, staff_id, terminal_id, notes, payload, flow_japanese, flow_foreign)
           OVERRIDING SYSTEM VALUE VALUES ${sql.join(
             chunk.map(
               (c) =>
                 sql`(${c.change_id}, ${c.lg_code}, ${c.change_type}, ${c.change_kind}, ${c.reason},
                   ${c.effective_date}, ${c.processed_on}, ${c.notified_on}, ${c.staff_id}, ${c.terminal_id},
-                  ${c.notes}, ${c.payload}::jsonb)`,
+                  ${c.notes}, ${c.payload}::jsonb, ${c.flow_japanese}, ${c.flow_foreign})`,
             ),
           )}`.execute(trx),
     );
@@ -341,7 +342,12 @@ export function rowsOf(
   const householdRows: Array<{ lg_code: string; household_no: string }> = [];
   // A change row as the repository reads it, with its municipality and the payload as JSON text to insert.
   const changes: Array<
-    Omit<ChangeRow, 'cancels_change_id' | 'payload' | 'created_at'> & { lg_code: string; payload: string }
+    Omit<ChangeRow, 'cancels_change_id' | 'payload' | 'created_at'> & {
+      lg_code: string;
+      payload: string;
+      flow_japanese: number;
+      flow_foreign: number;
+    }
   > = [];
   const history = [];
   const residents = [];
@@ -353,6 +359,17 @@ export function rowsOf(
     for (const s of h.snapshots) personsOf[s.change]?.push(s.record.personNo);
     h.changes.forEach((c, i) => {
       const persons = personsOf[i] as string[];
+      const flows = flowCountsOf(
+        { kind: REASONS[c.reason].kind, effectiveDate: c.effectiveDate },
+        h.snapshots
+          .filter((s) => s.change === i)
+          .map((s) => ({
+            historySeq: s.historySeq,
+            status: s.record.status,
+            kind: s.record.kind,
+            addressSetOn: s.record.addressSetOn,
+          })),
+      );
       changes.push({
         change_id: ids[i] as number,
         lg_code: lg,
@@ -367,6 +384,8 @@ export function rowsOf(
         notes: c.notes ?? null,
         // No 個人番号 in a change payload: the snapshots keep it, encrypted.
         payload: JSON.stringify({ generatedBy: 'populate', householdNo: h.householdNo, personNos: persons }),
+        flow_japanese: flows.japanese,
+        flow_foreign: flows.foreign,
       });
     });
     const last = new Map<

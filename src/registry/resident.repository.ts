@@ -286,6 +286,8 @@ export interface NewChangeRow {
   notes: string | undefined;
   cancelsChangeId: number | undefined;
   payload: Record<string, unknown>;
+  /** The persons it counts in the statistics' flows (statistics.ts flowCountsOf). */
+  flows: { japanese: number; foreign: number };
 }
 
 function changeValues(c: NewChangeRow) {
@@ -302,6 +304,8 @@ function changeValues(c: NewChangeRow) {
     notes: c.notes ?? null,
     cancels_change_id: c.cancelsChangeId ?? null,
     payload: JSON.stringify(c.payload),
+    flow_japanese: c.flows.japanese,
+    flow_foreign: c.flows.foreign,
   };
 }
 

@@ -436,4 +436,36 @@ describe('annual statistics on a small register built through ChangeService', ()
       if (day < '2026') expect(expected.changedLater).toBeGreaterThan(100);
     }
   });
+
+  it('stores on each change row the persons its snapshots count in the flows', async () => {
+    // Every change so far: through ChangeService (entries, moves, removals, cancellations) and the loader.
+    // The rule, over the snapshots, as the flows counted before migration 0019 (and as it fills old rows).
+    const { rows } = await sql<{ change_id: number; stored: string; counted: string }>`
+      SELECT c.change_id, c.flow_japanese || '/' || c.flow_foreign AS stored,
+             count(h.*) FILTER (WHERE h.record->>'kind' <> 'foreign' AND h.counted) || '/' ||
+             count(h.*) FILTER (WHERE h.record->>'kind' = 'foreign' AND h.counted) AS counted
+        FROM change c
+        LEFT JOIN LATERAL (
+          SELECT s.record, CASE c.change_kind
+                             WHEN 'entry' THEN s.history_seq = 1
+                             WHEN 'removal' THEN s.status <> 'current'
+                             ELSE s.record->>'addressSetOn' = c.effective_date::text
+                           END AS counted
+            FROM resident_history_all s WHERE s.change_id = c.change_id
+        ) h ON true
+       WHERE c.lg_code = ${TEST_LG_CODE}
+       GROUP BY c.change_id`.execute(handle.db);
+    expect(rows.length).toBeGreaterThan(2000);
+    expect(rows.filter((r) => r.stored !== r.counted)).toEqual([]);
+    // Not all zero: entries, removals and moves are counted, of both kinds.
+    const sums = rows.reduce(
+      (n, r) => {
+        const [j, f] = r.stored.split('/').map(Number);
+        return { japanese: n.japanese + j!, foreign: n.foreign + f! };
+      },
+      { japanese: 0, foreign: 0 },
+    );
+    expect(sums.japanese).toBeGreaterThan(2000);
+    expect(sums.foreign).toBeGreaterThan(40);
+  });
 });

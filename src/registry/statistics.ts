@@ -333,6 +333,38 @@ export const FLOW_REASONS: readonly Reason[] = (Object.keys(REASONS) as Reason[]
       r !== 'entryCancelled'),
 );
 
+/** A snapshot as the flows see it. */
+export interface FlowSnapshot {
+  historySeq: number;
+  status: string;
+  kind: ResidentKind;
+  addressSetOn: string;
+}
+
+/**
+ * The persons a change counts in the flows, among the snapshots it writes: an entry the persons it entered
+ * (their 履歴番号 1), a removal the persons it removed, any other change the persons whose address it set on
+ * its effective day (relationship re-sets of other members written by the same change do not count).
+ * Stored with the change row when it is written (migration 0019), so the flows read no snapshot; whether
+ * the change was cancelled, and whether its reason is a flow, is asked when the flows are counted.
+ */
+export function flowCountsOf(
+  change: { kind: 'entry' | 'removal' | 'correction'; effectiveDate: string },
+  snapshots: Iterable<FlowSnapshot>,
+): { japanese: number; foreign: number } {
+  const counts = { japanese: 0, foreign: 0 };
+  for (const s of snapshots) {
+    const counted =
+      change.kind === 'entry'
+        ? s.historySeq === 1
+        : change.kind === 'removal'
+          ? s.status !== 'current'
+          : s.addressSetOn === change.effectiveDate;
+    if (counted) counts[s.kind === 'foreign' ? 'foreign' : 'japanese'] += 1;
+  }
+  return counts;
+}
+
 function sumKind(...cs: KindCounts[]): KindCounts {
   const s = zeroKind();
   for (const c of cs) {
