@@ -22,6 +22,7 @@ import * as m0016 from './migrations/0016_audit_lanes.js';
 import * as m0017 from './migrations/0017_search_columns_once.js';
 import * as m0018 from './migrations/0018_numbers_once.js';
 import * as m0019 from './migrations/0019_flow_counts.js';
+import * as m0020 from './migrations/0020_change_index_covering.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0017_search_columns_once': m0017,
   '0018_numbers_once': m0018,
   '0019_flow_counts': m0019,
+  '0020_change_index_covering': m0020,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables
