@@ -21,6 +21,12 @@ const OID_DATE = 1082;
 
 export type Db = Kysely<Database>;
 
+/** A PostgreSQL connection's settings as plain data (`new pg.Client(connection)`). */
+export interface PgConnection {
+  connectionString: string;
+  options: string;
+}
+
 export interface DatabaseHandle {
   readonly db: Db;
   readonly kind: 'embedded' | 'postgres';
@@ -29,6 +35,11 @@ export interface DatabaseHandle {
    * which the pooled Kysely connections cannot stream). The caller ends it.
    */
   readonly connect?: () => Promise<pg.Client>;
+  /**
+   * PostgreSQL only: what `connect` connects with, as plain data, for a worker thread of this process to
+   * open its own connections (the bulk loader's). Holds the server's address and credentials: never logged.
+   */
+  readonly connection?: PgConnection;
   /**
    * PostgreSQL only: a small pool of its own (two connections) whose statements each commit on their own,
    * outside any transaction of `db`, and without waiting for their WAL flush (`synchronous_commit` off).
@@ -106,6 +117,7 @@ export function openPostgres(
     db,
     kind: 'postgres',
     connect,
+    connection: { connectionString: url, options: settings.options },
     autonomous,
     changeDb: changes,
     close: async () => {

@@ -24,6 +24,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     db: handle.db,
     kind: 'postgres',
     ...(handle.connect ? { connect: handle.connect } : {}),
+    ...(handle.connection ? { connection: handle.connection } : {}),
     ...(handle.autonomous ? { autonomous: handle.autonomous } : {}),
     ...(handle.changeDb ? { changeDb: handle.changeDb } : {}),
     async close() {

@@ -54,6 +54,7 @@ export async function populate(
   const summary = await loadPopulation({
     db: handle.db,
     connect: handle.connect,
+    connection: handle.connection,
     keyring,
     audit,
     actor,

@@ -246,16 +246,77 @@ async function restoreIndexesAndKeys(clients: pg.Client[], dropped: DroppedDefin
   await runSpread(clients.slice(0, 1), dropped.foreignKeys);
 }
 
-/**
- * Bulk mode (empty register only): drop indexes and keys, one COPY stream per table for the whole load,
- * rebuild at the end.
- */
-export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<CopySink> {
-  const admin = await connect();
-  let dropped: DroppedDefinitions | undefined;
+/** One COPY stream per table, each on a connection of its own, for a whole bulk load (or a worker's part). */
+export interface CopyStreams {
+  write(copy: CopyTexts): Promise<void>;
+  /** Ends each COPY: its rows are committed. */
+  end(): Promise<void>;
+  /** Closes the connections mid-COPY: none of the rows is committed. */
+  abort(): Promise<void>;
+}
+
+export async function openCopyStreams(connect: () => Promise<pg.Client>): Promise<CopyStreams> {
   const clients: pg.Client[] = [];
   const streams = new Map<CopyTable, Writable>();
   const done: Array<Promise<unknown>> = [];
+  const endAll = async () => {
+    for (const c of clients) await c.end().catch(() => undefined);
+  };
+  try {
+    for (const table of TABLES) {
+      const client = await connect();
+      // Errors surface through the stream (write/end); after an abort the ended connection reports its
+      // own end, which is expected.
+      client.on('error', () => undefined);
+      clients.push(client);
+      const stream = client.query(copyFrom(copyStatement(table)));
+      streams.set(table, stream);
+      const finished = once(stream, 'finish');
+      finished.catch(() => undefined); // awaited by end(); an aborted load never awaits it
+      done.push(finished);
+      // An error before the end is raised by the next write or by end(); keep it from crashing Node.
+      stream.on('error', () => undefined);
+    }
+  } catch (error) {
+    await endAll();
+    throw error;
+  }
+  return {
+    async write(copy) {
+      for (const table of TABLES) {
+        const stream = streams.get(table) as Writable;
+        if (stream.errored) throw stream.errored;
+        const text = copy[table];
+        // Let up to BUFFERED bytes queue per table, so Node generates the next batch while PostgreSQL parses.
+        if (text.length > 0 && !stream.write(Buffer.from(text.buffer, text.byteOffset, text.length))) {
+          if (stream.writableLength > BUFFERED) await drained(stream);
+        }
+      }
+    },
+    async end() {
+      try {
+        for (const stream of streams.values()) stream.end();
+        await Promise.all(done);
+      } finally {
+        await endAll();
+      }
+    },
+    abort: endAll,
+  };
+}
+
+/** Bulk mode's frame: the indexes and keys dropped while the rows go in, rebuilt by `finish` or `abort`. */
+export interface BulkLoad {
+  /** Rebuilds the indexes and keys (validating every reference) and analyzes the tables. */
+  finish(onPhase?: (phase: string) => void): Promise<void>;
+  /** Rebuilds the indexes and keys after a failed load. */
+  abort(): Promise<void>;
+}
+
+/** Bulk mode (empty register only): drops the secondary indexes and foreign keys of the load's tables. */
+export async function beginBulkLoad(connect: () => Promise<pg.Client>): Promise<BulkLoad> {
+  const admin = await connect();
+  let dropped: DroppedDefinitions | undefined;
   const restore = async () => {
     if (!dropped) return;
     const helper = await connect();
@@ -269,57 +330,53 @@ export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<C
   try {
     if (!(await registerIsEmpty(admin))) throw new Error('bulk load needs an empty register');
     dropped = await dropIndexesAndKeys(admin);
-    for (const table of TABLES) {
-      const client = await connect();
-      // Errors surface through the stream (write/finish); after an abort the ended connection reports its
-      // own end, which is expected.
-      client.on('error', () => undefined);
-      clients.push(client);
-      const stream = client.query(copyFrom(copyStatement(table)));
-      streams.set(table, stream);
-      const finished = once(stream, 'finish');
-      finished.catch(() => undefined); // awaited by finish(); an aborted load never awaits it
-      done.push(finished);
-      // An error before the end is raised by the next write or by finish(); keep it from crashing Node.
-      stream.on('error', () => undefined);
-    }
   } catch (error) {
-    for (const c of clients) await c.end().catch(() => undefined);
     await restore().finally(() => admin.end());
     throw error;
   }
-  const endAll = async () => {
-    for (const c of clients) await c.end().catch(() => undefined);
-  };
   return {
-    async write(copy) {
-      for (const table of TABLES) {
-        const stream = streams.get(table) as Writable;
-        if (stream.errored) throw stream.errored;
-        const text = copy[table];
-        // Let up to BUFFERED bytes queue per table, so Node generates the next batch while PostgreSQL parses.
-        if (text.length > 0 && !stream.write(Buffer.from(text.buffer, text.byteOffset, text.length))) {
-          if (stream.writableLength > BUFFERED) await drained(stream);
-        }
-      }
-    },
     async finish(onPhase) {
       try {
-        for (const stream of streams.values()) stream.end();
-        await Promise.all(done);
         onPhase?.('indexes');
         await restore();
         onPhase?.('analyze');
         await admin.query(`ANALYZE ${TABLES.join(', ')}`);
       } finally {
-        await endAll();
         await restore().finally(() => admin.end());
       }
     },
+    abort: () => restore().finally(() => admin.end()),
+  };
+}
+
+/**
+ * Bulk mode on this thread: drop indexes and keys, one COPY stream per table for the whole load, rebuild
+ * at the end.
+ */
+export async function bulkCopySink(connect: () => Promise<pg.Client>): Promise<CopySink> {
+  const bulk = await beginBulkLoad(connect);
+  let streams: CopyStreams;
+  try {
+    streams = await openCopyStreams(connect);
+  } catch (error) {
+    await bulk.abort();
+    throw error;
+  }
+  return {
+    write: (copy) => streams.write(copy),
+    async finish(onPhase) {
+      try {
+        await streams.end();
+      } catch (error) {
+        await bulk.abort();
+        throw error;
+      }
+      await bulk.finish(onPhase);
+    },
     async abort() {
       // Ending the connections mid-COPY aborts each COPY: none of its rows is committed.
-      await endAll();
-      await restore().finally(() => admin.end());
+      await streams.abort();
+      await bulk.abort();
     },
   };
 }

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import type { Db } from '../db/index.js';
+import type { Db, PgConnection } from '../db/index.js';
 import type { Keyring, MunicipalityKeys } from '../keys/index.js';
 import { normalizeForSearch, type Actor } from '../shared/index.js';
 import { logAccess, type AuditSettings } from './access.js';
@@ -26,12 +26,13 @@ import {
 import { snapshotMyNumberBinding, storedRecord } from './my-number.js';
 import {
   batchedCopySink,
+  beginBulkLoad,
   bulkCopySink,
   copyTexts,
   registerIsEmpty,
   type CopyTexts,
 } from './population.copy.js';
-import { parallelCopyBatches } from './population.parallel.js';
+import { parallelBulkLoad } from './population.parallel.js';
 import { generatePopulation, type GeneratedHousehold, type PopulationOptions } from './population.js';
 import { flowCountsOf } from './statistics.js';
 import { ensureMunicipality, type ChangeRow } from './resident.repository.js';
@@ -62,6 +63,8 @@ export interface LoadPopulationOptions {
    * by multi-row INSERTs.
    */
   connect?: (() => Promise<pg.Client>) | undefined;
+  /** PostgreSQL: `connect`'s settings, for the worker threads of a bulk load (DatabaseHandle.connection). */
+  connection?: PgConnection | undefined;
   keyring: Keyring;
   audit: AuditSettings;
   actor: Actor;
@@ -71,8 +74,8 @@ export interface LoadPopulationOptions {
   /** Households per batch (per transaction on the INSERT and batched COPY paths). */
   batchHouseholds?: number;
   /**
-   * COPY paths: threads building the rows (population.parallel.ts); 1 builds them on this thread. Default:
-   * one per core from PARALLEL_FROM residents up.
+   * Bulk mode with `connection`: threads building and writing the rows (population.parallel.ts); 1 builds
+   * them on this thread, as every other path does. Default: one per core from PARALLEL_FROM residents up.
    */
   workers?: number;
   asOf?: string;
@@ -175,8 +178,6 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
       counted(countsOf(rows));
     }
   } else {
-    // The numbers are reserved (above) before bulk mode drops the indexes of the tables the rows go to.
-    const sink = method === 'bulkCopy' ? await bulkCopySink(o.connect) : await batchedCopySink(o.connect);
     const build: CopyBatchOptions = {
       population: options,
       keys,
@@ -184,19 +185,36 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
       firstChangeId: reserved.firstChange,
       batchHouseholds,
     };
-    const workers = o.workers ?? (o.residents >= PARALLEL_FROM ? availableParallelism() : 1);
+    const workers =
+      method === 'bulkCopy' && o.connection
+        ? (o.workers ?? (o.residents >= PARALLEL_FROM ? availableParallelism() : 1))
+        : 1;
     summary.workers = workers;
-    const batches = workers > 1 ? parallelCopyBatches({ ...build, workers }) : copyBatches(build);
-    try {
-      for await (const batch of batches) {
-        await sink.write(batch.copy);
-        counted(batch);
+    // The numbers are reserved (above) before bulk mode drops the indexes of the tables the rows go to.
+    if (workers > 1) {
+      const bulk = await beginBulkLoad(o.connect);
+      try {
+        for await (const counts of parallelBulkLoad({ ...build, workers, connection: o.connection! })) {
+          counted(counts);
+        }
+      } catch (error) {
+        await bulk.abort();
+        throw error;
       }
-    } catch (error) {
-      await sink.abort();
-      throw error;
+      await bulk.finish((phase) => progress(phase as LoadPhase));
+    } else {
+      const sink = method === 'bulkCopy' ? await bulkCopySink(o.connect) : await batchedCopySink(o.connect);
+      try {
+        for (const batch of copyBatches(build)) {
+          await sink.write(batch.copy);
+          counted(batch);
+        }
+      } catch (error) {
+        await sink.abort();
+        throw error;
+      }
+      await sink.finish((phase) => progress(phase as LoadPhase));
     }
-    await sink.finish((phase) => progress(phase as LoadPhase));
   }
 
   await o.db.transaction().execute(async (trx) => {
@@ -246,7 +264,7 @@ async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promi
  * A memo of a pure string function, for the normalised names and addresses a population repeats (a few
  * thousand surnames and given names); forgets everything past `limit` entries to bound memory.
  */
-export function memoized(f: (s: string) => string, limit = 200_000): (s: string) => string {
+function memoized(f: (s: string) => string, limit = 200_000): (s: string) => string {
   const memo = new Map<string, string>();
   return (s) => {
     let v = memo.get(s);
@@ -293,7 +311,7 @@ function countsOf(rows: PopulationRows): BatchCounts {
 }
 
 /** The generated households in batches of `size` (the last may be smaller). */
-export function* householdBatches(options: PopulationOptions, size: number): Generator<GeneratedHousehold[]> {
+function* householdBatches(options: PopulationOptions, size: number): Generator<GeneratedHousehold[]> {
   let batch: GeneratedHousehold[] = [];
   for (const household of generatePopulation(options)) {
     batch.push(household);
@@ -306,12 +324,12 @@ export function* householdBatches(options: PopulationOptions, size: number): Gen
 }
 
 /** The change rows a batch of households gets (rowsOf: one per generated change). */
-export function changesIn(batch: readonly GeneratedHousehold[]): number {
+function changesIn(batch: readonly GeneratedHousehold[]): number {
   return batch.reduce((n, h) => n + h.changes.length, 0);
 }
 
 /** One batch's rows as COPY text. */
-export function copyBatchOf(
+function copyBatchOf(
   batch: readonly GeneratedHousehold[],
   o: Omit<CopyBatchOptions, 'population' | 'batchHouseholds'>,
   normalize: (s: string) => string,
@@ -320,14 +338,27 @@ export function copyBatchOf(
   return { ...countsOf(rows), copy: copyTexts(rows) };
 }
 
-/** Every batch as COPY text, in order, built on this thread. */
-export function* copyBatches(o: CopyBatchOptions): Generator<CopyBatch> {
+/** The batches one worker of `workers` builds, each with its index, as one thread would build them. */
+export function* ownBatches(
+  o: CopyBatchOptions,
+  worker: number,
+  workers: number,
+): Generator<{ index: number; batch: CopyBatch }> {
   const normalize = memoized(normalizeForSearch);
+  let index = 0;
   let firstChangeId = o.firstChangeId;
   for (const batch of householdBatches(o.population, o.batchHouseholds)) {
-    yield copyBatchOf(batch, { ...o, firstChangeId }, normalize);
+    if (index % workers === worker) {
+      yield { index, batch: copyBatchOf(batch, { keys: o.keys, actor: o.actor, firstChangeId }, normalize) };
+    }
     firstChangeId += changesIn(batch);
+    index += 1;
   }
+}
+
+/** Every batch as COPY text, in order, built on this thread. */
+export function* copyBatches(o: CopyBatchOptions): Generator<CopyBatch> {
+  for (const { batch } of ownBatches(o, 0, 1)) yield batch;
 }
 
 /** The rows of a batch of households, as the repository writes them (resident.repository.ts writeSnapshot). */
