@@ -8,8 +8,8 @@
  *
  * Each worker generates the whole population — cheap next to building rows — and builds only its own
  * batches; a batch's first change id follows from the changes of the batches before it, which every worker
- * counts (population.loader.ts ownBatches). So the rows are those one thread would build, whatever the number of workers,
- * except for the random IVs of the encrypted 個人番号.
+ * counts (population.loader.ts ownBatches). So the rows are those one thread would build, whatever the
+ * number of workers, except for the random IVs of the encrypted 個人番号.
  *
  * All or nothing, as far as the server allows: a worker writes all its batches, then waits; only when every
  * worker has written all of its own are the COPYs ended (committed). A failure before that — a worker's

@@ -11,7 +11,9 @@
  * kind (japanese: every person not foreign), and the flows read the change rows alone.
  *
  * Rows written before are counted here from their snapshots, with the rule the flows used; the columns
- * are then NOT NULL, so a writer that forgot them fails instead of counting nobody. Down drops them.
+ * are then NOT NULL, so a writer that forgot them fails instead of counting nobody. This reads the whole
+ * history once and rewrites every change row: at 4M residents (5.5M changes) 10 minutes, and the table
+ * keeps the old rows' space until VACUUM makes it reusable. Down drops the columns.
  *
  * Frozen in time: never import app code.
  */
