@@ -2,7 +2,8 @@
  * Annual statistics (住民基本台帳関係年報): the population and households in the register as of a day
  * (by sex, age, area, each split 日本人 / 外国人), and the flows over a period (転入, 転出, 出生, 死亡, 職権記載,
  * 職権消除 and the other entries and removals). Input schema, result types, and the pure rules that turn the
- * database's small aggregate rows into the figures. The counting itself is SQL (statistics.repository.ts).
+ * database's small aggregate rows into the figures. The counting itself is SQL (statistics.repository.ts),
+ * but for the persons each change counts in the flows, taken when the change is written (`flowCountsOf`).
  */
 import { z } from 'zod';
 import { DomainError, addDays, addYears, type PlainDate } from '../shared/index.js';
