@@ -4,10 +4,11 @@
  *
  * Two ways:
  * - **bulk**, when the register is empty (no household, change or snapshot of any municipality): the
- *   secondary indexes and foreign keys of the four tables are dropped, one COPY per table streams the whole
- *   load on its own connection (the four run side by side, so PostgreSQL parses while Node generates), then
- *   the indexes are rebuilt and the foreign keys added back — which validates every reference in one pass.
- *   Whatever happens, the dropped indexes and keys are restored before the function returns or throws.
+ *   secondary indexes and foreign keys of the four tables are dropped (`beginBulkLoad`), one COPY per table
+ *   streams the whole load on its own connection (`openCopyStreams`: the four run side by side, so
+ *   PostgreSQL parses while Node generates; with worker threads, four per worker, population.parallel.ts),
+ *   then the indexes are rebuilt and the foreign keys added back — which validates every reference in one
+ *   pass. Whatever happens, the dropped indexes and keys are restored before the load returns or throws.
  * - **batched**, when the register already holds data: per batch of households one transaction with four
  *   COPYs on one connection, under the existing indexes and keys (the counter keeps working meanwhile).
  */
@@ -108,7 +109,7 @@ export function copyText(table: CopyTable, rows: PopulationRows): string {
   return out;
 }
 
-/** One batch as COPY text per table, UTF-8 encoded (each in a buffer of its own, so a worker may transfer it). */
+/** One batch as COPY text per table, UTF-8 encoded. */
 export type CopyTexts = Record<CopyTable, Uint8Array>;
 
 const utf8 = new TextEncoder();
