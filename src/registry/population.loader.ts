@@ -52,7 +52,7 @@ const CHANGE_TYPE: Partial<Record<Reason, string>> = {
 /** At most this many changes per person (entry or birth, move, correction, removal) plus one per household. */
 const CHANGES_PER_PERSON = 5;
 const ROWS_PER_INSERT = 1000;
-/** Below this many residents a load builds its rows on one thread (starting the workers costs ~0.5 s). */
+/** Below this many residents a load builds its rows on one thread (each worker compiles the sources first). */
 const PARALLEL_FROM = 50_000;
 
 export interface LoadPopulationOptions {
@@ -167,24 +167,20 @@ export async function loadPopulation(o: LoadPopulationOptions): Promise<LoadSumm
     progress('rows');
   };
 
+  const build: CopyBatchOptions = {
+    population: options,
+    keys,
+    actor: o.actor,
+    firstChangeId: reserved.firstChange,
+    batchHouseholds,
+  };
   if (!o.connect) {
     // The embedded database: multi-row INSERTs, one transaction per batch, on this thread.
-    const normalize = memoized(normalizeForSearch);
-    let nextChange = reserved.firstChange;
-    for (const batch of householdBatches(options, batchHouseholds)) {
-      const rows = rowsOf(batch, keys, o.actor, nextChange, normalize);
-      nextChange += rows.changes.length;
+    for (const { rows } of ownRowBatches(build, 0, 1)) {
       await insertRows(o.db, rows);
       counted(countsOf(rows));
     }
   } else {
-    const build: CopyBatchOptions = {
-      population: options,
-      keys,
-      actor: o.actor,
-      firstChangeId: reserved.firstChange,
-      batchHouseholds,
-    };
     const workers =
       method === 'bulkCopy' && o.connection
         ? (o.workers ?? (o.residents >= PARALLEL_FROM ? availableParallelism() : 1))
@@ -328,31 +324,35 @@ function changesIn(batch: readonly GeneratedHousehold[]): number {
   return batch.reduce((n, h) => n + h.changes.length, 0);
 }
 
-/** One batch's rows as COPY text. */
-function copyBatchOf(
-  batch: readonly GeneratedHousehold[],
-  o: Omit<CopyBatchOptions, 'population' | 'batchHouseholds'>,
-  normalize: (s: string) => string,
-): CopyBatch {
-  const rows = rowsOf(batch, o.keys, o.actor, o.firstChangeId, normalize);
-  return { ...countsOf(rows), copy: copyTexts(rows) };
-}
-
-/** The batches one worker of `workers` builds, each with its index, as one thread would build them. */
-export function* ownBatches(
+/**
+ * The rows of the batches one worker of `workers` builds, each with its index, as one thread would build
+ * them: a batch's first change id follows from the changes of every batch before it.
+ */
+function* ownRowBatches(
   o: CopyBatchOptions,
   worker: number,
   workers: number,
-): Generator<{ index: number; batch: CopyBatch }> {
+): Generator<{ index: number; rows: PopulationRows }> {
   const normalize = memoized(normalizeForSearch);
   let index = 0;
   let firstChangeId = o.firstChangeId;
   for (const batch of householdBatches(o.population, o.batchHouseholds)) {
     if (index % workers === worker) {
-      yield { index, batch: copyBatchOf(batch, { keys: o.keys, actor: o.actor, firstChangeId }, normalize) };
+      yield { index, rows: rowsOf(batch, o.keys, o.actor, firstChangeId, normalize) };
     }
     firstChangeId += changesIn(batch);
     index += 1;
+  }
+}
+
+/** The batches one worker of `workers` builds, each with its index, as COPY text. */
+export function* ownBatches(
+  o: CopyBatchOptions,
+  worker: number,
+  workers: number,
+): Generator<{ index: number; batch: CopyBatch }> {
+  for (const { index, rows } of ownRowBatches(o, worker, workers)) {
+    yield { index, batch: { ...countsOf(rows), copy: copyTexts(rows) } };
   }
 }
 
@@ -386,20 +386,19 @@ export function rowsOf(
   for (const h of households) {
     householdRows.push({ lg_code: lg, household_no: h.householdNo });
     const ids = h.changes.map(() => changeId++);
-    const personsOf = h.changes.map((): string[] => []);
-    for (const s of h.snapshots) personsOf[s.change]?.push(s.record.personNo);
+    const snapshotsOf = h.changes.map((): Array<(typeof h.snapshots)[number]> => []);
+    for (const s of h.snapshots) snapshotsOf[s.change]?.push(s);
     h.changes.forEach((c, i) => {
-      const persons = personsOf[i] as string[];
+      const written = snapshotsOf[i]!;
+      const persons = written.map((s) => s.record.personNo);
       const flows = flowCountsOf(
         { kind: REASONS[c.reason].kind, effectiveDate: c.effectiveDate },
-        h.snapshots
-          .filter((s) => s.change === i)
-          .map((s) => ({
-            historySeq: s.historySeq,
-            status: s.record.status,
-            kind: s.record.kind,
-            addressSetOn: s.record.addressSetOn,
-          })),
+        written.map((s) => ({
+          historySeq: s.historySeq,
+          status: s.record.status,
+          kind: s.record.kind,
+          addressSetOn: s.record.addressSetOn,
+        })),
       );
       changes.push({
         change_id: ids[i] as number,
