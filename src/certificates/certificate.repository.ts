@@ -1,6 +1,6 @@
 /** Queries of the issuance history. Rows stay in this module; the service maps them to views. */
 import { sql, type Transaction } from 'kysely';
-import type { Database, Db } from '../db/index.js';
+import { textArray, type Database, type Db } from '../db/index.js';
 
 export type Trx = Transaction<Database>;
 type Executor = Db | Trx;
@@ -38,12 +38,6 @@ export type NewIssuanceRow = Omit<
   IssuanceRow,
   'issuance_id' | 'disposal_id' | 'disposed_at' | 'disposed_by' | 'disposal_terminal_id' | 'disposal_reason'
 >;
-
-/** One element of a PostgreSQL array literal, quoted (both drivers then send the same text). */
-function textArray(values: readonly string[]) {
-  const literal = `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-  return sql<string[]>`${literal}::text[]`;
-}
 
 /** The next serial of the day's issue numbers; the row lock serialises concurrent issuances. */
 export async function nextSerial(trx: Trx, lgCode: string, issuedOn: string): Promise<number> {

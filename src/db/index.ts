@@ -15,6 +15,7 @@ import { PGlitePool } from './pglite-pool.js';
 
 export type { Database } from './schema.js';
 export { migrateToLatest, migrateDown, migrationNames } from './migrate.js';
+export { bigintArray, textArray } from './sql.js';
 
 const OID_INT8 = 20;
 const OID_DATE = 1082;
@@ -51,13 +52,14 @@ export interface DatabaseHandle {
    */
   readonly autonomous?: Db;
   /**
-   * PostgreSQL only: the pool the change service runs on, whose connections prepare each statement once
-   * (`prepareStatements`). A change is a handful of short statements keyed by 宛名番号 and the like, the
-   * same texts every time; parsing and planning them anew took about a third of PostgreSQL's time in a
-   * change. Searches stay on `db`, planned for the values they are given. A `SELECT *` prepared before a
+   * PostgreSQL only: the pool whose connections prepare each statement once (`prepareStatements`), for
+   * the changes and the record inquiries. Each is a handful of short statements keyed by 宛名番号 and the
+   * like, the same texts every time; parsing and planning them anew took about a third of PostgreSQL's
+   * time in a change, and three fifths in an inquiry. Searches stay on `db`, planned for the values they
+   * are given. A `SELECT *` prepared before a
    * migration changed its table's columns fails on that connection: migrations run before a server serves.
    */
-  readonly changeDb?: Db;
+  readonly preparedDb?: Db;
   close(): Promise<void>;
 }
 
@@ -97,9 +99,9 @@ export function openPostgres(
   };
   const pool = new pg.Pool({ ...settings, max: options.max ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const changesPool = new pg.Pool({ ...settings, max: options.max ?? 10 });
-  prepareStatements(changesPool);
-  const changes = new Kysely<Database>({ dialect: new PostgresDialect({ pool: changesPool }) });
+  const preparedPool = new pg.Pool({ ...settings, max: options.max ?? 10 });
+  prepareStatements(preparedPool);
+  const prepared = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedPool }) });
   const autonomousPool = new pg.Pool({
     ...settings,
     options: `${settings.options} -c synchronous_commit=off`,
@@ -119,9 +121,9 @@ export function openPostgres(
     connect,
     connection: { connectionString: url, options: settings.options },
     autonomous,
-    changeDb: changes,
+    preparedDb: prepared,
     close: async () => {
-      await Promise.all([db.destroy(), changes.destroy(), autonomous.destroy()]);
+      await Promise.all([db.destroy(), prepared.destroy(), autonomous.destroy()]);
     },
   };
 }

@@ -16,7 +16,7 @@
  */
 import { sql } from 'kysely';
 import { appendAccessLog, type MonitoringConfig } from '../audit/index.js';
-import type { Db } from '../db/index.js';
+import { textArray, type Db } from '../db/index.js';
 import {
   NotFoundError,
   parsePersonNo,
@@ -29,7 +29,6 @@ import {
   findRun,
   recordRun,
   tableColumns,
-  textArray,
   withLifecycleLock,
   type Executor,
   type Trx,

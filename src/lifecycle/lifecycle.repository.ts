@@ -3,21 +3,11 @@
  * columns of a table from the catalog, and the scan of every table for traces of persons.
  */
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { Database, Db } from '../db/index.js';
+import { textArray, type Database, type Db } from '../db/index.js';
 import { DomainError } from '../shared/index.js';
 
 export type Trx = Transaction<Database>;
 export type Executor = Kysely<Database> | Trx;
-
-/** A text[] parameter that both pg and PGlite accept. */
-export function textArray(values: readonly string[]): RawBuilder<string[]> {
-  const literal = `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
-  return sql<string[]>`${literal}::text[]`;
-}
-
-export function bigintArray(values: readonly number[]): RawBuilder<number[]> {
-  return sql<number[]>`${`{${values.map((v) => String(Math.trunc(v))).join(',')}}`}::bigint[]`;
-}
 
 /**
  * Runs `work` on one connection holding the municipality's lifecycle lock (a session advisory lock), so

@@ -28,7 +28,7 @@ import {
   type AuditKey,
   type MonitoringConfig,
 } from '../audit/index.js';
-import type { Db } from '../db/index.js';
+import { bigintArray, textArray, type Db } from '../db/index.js';
 import {
   FlexDate,
   fiscalYearOf,
@@ -38,12 +38,10 @@ import {
   type PlainDate,
 } from '../shared/index.js';
 import {
-  bigintArray,
   findRun,
   holdsToken,
   recordRun,
   scanForTraces,
-  textArray,
   withLifecycleLock,
   SCAN_EXCEPTIONS,
   type Executor,

@@ -19,7 +19,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { appendAccessLog, type AuditContext } from '../audit/index.js';
-import type { Db } from '../db/index.js';
+import { textArray, type Db } from '../db/index.js';
 import { KEY_BYTES, contextBytes, type KeyContext, type KeyProvider } from '../keys/index.js';
 import { DomainError, NotFoundError } from '../shared/index.js';
 import type { Trx } from './lifecycle.repository.js';
@@ -191,10 +191,6 @@ export class TransientStore {
   }
 }
 
-function uuidArray(ids: readonly string[]) {
-  return sql<string[]>`${`{${ids.join(',')}}`}::uuid[]`;
-}
-
 async function deleteItems(trx: Trx, itemIds: readonly string[]): Promise<number> {
   if (itemIds.length === 0) return 0;
   await trx.deleteFrom('transient_key').where('item_id', 'in', itemIds).execute();
@@ -274,8 +270,10 @@ async function verifyAndVacuum(
   itemIds: readonly string[],
 ): Promise<{ verified: true; vacuumed: boolean }> {
   const left = await sql<{ n: number }>`
-    SELECT (SELECT count(*) FROM transient_item WHERE item_id = ANY(${uuidArray(itemIds)}))
-         + (SELECT count(*) FROM transient_key WHERE item_id = ANY(${uuidArray(itemIds)})) AS n`.execute(db);
+    SELECT (SELECT count(*) FROM transient_item WHERE item_id = ANY(${textArray(itemIds, 'uuid')}))
+         + (SELECT count(*) FROM transient_key WHERE item_id = ANY(${textArray(itemIds, 'uuid')})) AS n`.execute(
+    db,
+  );
   if (Number(left.rows[0]?.n ?? 0) !== 0) {
     throw new DomainError(
       'TRANSIENT_ERASE_UNVERIFIED',

@@ -3,7 +3,7 @@
  * Functions that must run inside a transaction take it as their first parameter.
  */
 import { sql, type Expression, type ExpressionBuilder, type SqlBool, type Transaction } from 'kysely';
-import type { Database, Db } from '../db/index.js';
+import { textArray, type Database, type Db } from '../db/index.js';
 
 export type Trx = Transaction<Database>;
 type Executor = Db | Trx;
@@ -908,7 +908,7 @@ export async function searchResidents(
       ? []
       : [
           ...new Set(
-            (await historyOf().where('h.person_no', 'in', candidates).where(anyOf(conditions)).execute()).map(
+            (await historyOf().where(personIn('h', candidates)).where(anyOf(conditions)).execute()).map(
               (m) => m.person_no,
             ),
           ),
@@ -973,23 +973,15 @@ export async function searchResidents(
   if (candidates) {
     for (const conditions of pending) candidates = await within(candidates, conditions);
     if (candidates.length === 0) return { total: 0, rows: [] };
-    q = q.where('r.person_no', 'in', candidates);
+    q = q.where(personIn('r', candidates));
   }
 
-  // The page and the count of all matches in one pass over them (count(*) OVER () before the LIMIT); a
-  // page past the end has no row to carry the count, so it is counted on its own.
-  const page = await q
-    .select([
-      'r.person_no',
-      'r.history_seq',
-      'r.status',
-      'r.household_no',
-      'r.household_order',
-      'r.record',
-      'r.kana_sort',
-    ])
-    .select(myNumberEncOf('r'))
-    .select(sql<string>`count(*) OVER ()`.as('full_count'))
+  // The page and the count of all matches in one pass over them (count(*) OVER () before the LIMIT): the
+  // persons in kana order, read from the primary key alone where no criterion needs the record (its
+  // columns include kana_sort and status, migration 0021). A page past the end has no row to carry the
+  // count, so it is counted on its own.
+  const listed = await q
+    .select(['r.person_no', sql<string>`count(*) OVER ()`.as('full_count')])
     // Code-point order: the same on every server whatever its locale (hiragana sort in 五十音 order).
     .orderBy(sql`r.kana_sort COLLATE "C"`)
     .orderBy('r.person_no')
@@ -997,12 +989,39 @@ export async function searchResidents(
     .offset(f.offset)
     .execute();
   const total =
-    page.length > 0
-      ? Number(page[0]!.full_count)
+    listed.length > 0
+      ? Number(listed[0]!.full_count)
       : f.offset === 0
         ? 0
         : Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  return { total, rows: page.map(({ full_count: _, ...row }) => row) };
+  // Then the records of the page's persons only, shown in the listing's order. Within the transaction a
+  // person listed may meanwhile have been purged (150 years after removal): such a row is left out.
+  const pageNos = listed.map((r) => r.person_no);
+  const records =
+    pageNos.length === 0
+      ? []
+      : await db
+          .selectFrom('resident_all as r')
+          .where('r.lg_code', '=', lgCode)
+          .where(personIn('r', pageNos))
+          .select([
+            'r.person_no',
+            'r.history_seq',
+            'r.status',
+            'r.household_no',
+            'r.household_order',
+            'r.record',
+            'r.kana_sort',
+          ])
+          .select(myNumberEncOf('r'))
+          .execute();
+  const byPerson = new Map(records.map((r) => [r.person_no, r]));
+  return { total, rows: pageNos.flatMap((no) => byPerson.get(no) ?? []) };
+}
+
+/** The rows of the given persons (宛名番号): the list as one array parameter, however long. */
+function personIn(table: 'r' | 'h', personNos: readonly string[]) {
+  return sql<boolean>`${sql.ref(`${table}.person_no`)} = ANY(${textArray(personNos, 'bpchar')})`;
 }
 
 /** Takes (or renews) the edit lock on a person; returns the holder if another staff member holds it. */
