@@ -22,8 +22,8 @@ import { actorOf, authPlugin, authRoutes, staffRoutes, terminalRoutes } from './
 export interface AppDeps {
   config: Config;
   db: Db;
-  /** PostgreSQL's pool for changes (`DatabaseHandle.changeDb`); `db` when not given. */
-  changeDb?: Db | undefined;
+  /** PostgreSQL's pool for changes and inquiries (`DatabaseHandle.preparedDb`); `db` when not given. */
+  preparedDb?: Db | undefined;
   /** PostgreSQL's autonomous connection (`DatabaseHandle.autonomous`), where changes take their numbers. */
   numbering?: Db | undefined;
   clock?: Clock;
@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { db, config, clock, keyring });
 
   const audit = { clock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
-  const changes = new ChangeService(deps.changeDb ?? db, clock, audit, keyring, {
+  const changes = new ChangeService(deps.preparedDb ?? db, clock, audit, keyring, {
     numbering: deps.numbering,
   });
   const residents = new ResidentService(
@@ -98,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     audit,
     { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
     keyring,
+    deps.preparedDb,
   );
   await app.register(
     async (api) => {

@@ -52,7 +52,7 @@ function services(config: Config, handle: DatabaseHandle, keyring: Keyring) {
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: key.criteriaKey };
   return {
     key,
-    changes: new ChangeService(handle.changeDb ?? handle.db, systemClock, audit, keyring, {
+    changes: new ChangeService(handle.preparedDb ?? handle.db, systemClock, audit, keyring, {
       numbering: handle.autonomous,
     }),
   };
@@ -96,7 +96,7 @@ async function serve(config: Config, options: { seed: boolean }): Promise<void> 
   const app = await buildApp({
     config,
     db: handle.db,
-    changeDb: handle.changeDb,
+    preparedDb: handle.preparedDb,
     numbering: handle.autonomous,
     auditKey: key,
     keyring,

@@ -18,7 +18,7 @@ await keyring.forMunicipality(config.lgCode);
 const app = await buildApp({
   config,
   db: handle.db,
-  changeDb: handle.changeDb,
+  preparedDb: handle.preparedDb,
   numbering: handle.autonomous,
   keyring,
   auditKey: loadOrCreateAuditKey(config.audit.keyFile, { create: true }),

@@ -184,9 +184,9 @@ describe.runIf(process.env['DATABASE_URL'])('the PostgreSQL pools', () => {
       .execute();
   });
 
-  it('prepares the change pool’s statements once per connection and runs them by name', async () => {
-    const changeDb = handle.changeDb!;
-    const { named, plain } = await changeDb.transaction().execute(async (trx) => {
+  it('prepares the statements of the prepared pool once per connection and runs them by name', async () => {
+    const preparedDb = handle.preparedDb!;
+    const { named, plain } = await preparedDb.transaction().execute(async (trx) => {
       const lookup = (code: string) =>
         trx.selectFrom('municipality').select('name').where('lg_code', '=', code).executeTakeFirst();
       // The same text with other values: one prepared statement, each run answering for its own values.

@@ -26,7 +26,7 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
     ...(handle.connect ? { connect: handle.connect } : {}),
     ...(handle.connection ? { connection: handle.connection } : {}),
     ...(handle.autonomous ? { autonomous: handle.autonomous } : {}),
-    ...(handle.changeDb ? { changeDb: handle.changeDb } : {}),
+    ...(handle.preparedDb ? { preparedDb: handle.preparedDb } : {}),
     async close() {
       await handle.close();
       const cleanup = new pg.Client({ connectionString: url });

@@ -113,7 +113,7 @@ export async function startE2e(options: E2eOptions): Promise<E2e> {
   await seedDemoStaff(handle.db, LG_CODE, systemClock, config, keyring);
   const audit = { clock: systemClock, monitoring: config.monitoring, criteriaKey: auditKey.criteriaKey };
   const system = systemActor(LG_CODE);
-  const changes = new ChangeService(handle.changeDb ?? handle.db, systemClock, audit, keyring, {
+  const changes = new ChangeService(handle.preparedDb ?? handle.db, systemClock, audit, keyring, {
     numbering: handle.autonomous,
   });
   await seedDemoData(changes, system, { today: systemClock.today() });
@@ -122,12 +122,13 @@ export async function startE2e(options: E2eOptions): Promise<E2e> {
     audit,
     { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
     keyring,
+    handle.preparedDb,
   );
 
   const app = await buildApp({
     config,
     db: handle.db,
-    changeDb: handle.changeDb,
+    preparedDb: handle.preparedDb,
     numbering: handle.autonomous,
     auditKey,
     keyring,

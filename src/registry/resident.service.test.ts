@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
@@ -273,4 +274,20 @@ describe('inquiry', () => {
     });
     expect((await residents.search(other, { name: '鈴木' })).total).toBe(0);
   });
+
+  it.skipIf(!process.env['DATABASE_URL'])(
+    'runs on the pool of prepared statements, and a search does not (PostgreSQL)',
+    async () => {
+      // The pools hand out their most recently released connection: the one the call before used.
+      const preparedOn = async (pool: NonNullable<DatabaseHandle['preparedDb']>) =>
+        (
+          await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(pool)
+        ).rows.map((r) => r.statement);
+      await residents.inquire(actor, no(sato), FULL_VIEW);
+      const afterInquiry = await preparedOn(handle.preparedDb!);
+      expect(afterInquiry.some((s) => s.includes('from "resident_history_all" as "h"'))).toBe(true);
+      await residents.search(actor, { name: 'すずき' });
+      expect(await preparedOn(handle.db)).toEqual([]);
+    },
+  );
 });

@@ -280,6 +280,11 @@ export class ResidentService {
     private readonly audit: AuditSettings,
     private readonly settings: RegistryReadSettings,
     private readonly keyring: Keyring,
+    /**
+     * Where inquiries run: PostgreSQL's pool of prepared statements (`DatabaseHandle.preparedDb`), since an
+     * inquiry's statements have the same texts every time. Searches stay on `db`, planned for their values.
+     */
+    private readonly preparedDb: Db = db,
   ) {}
 
   /** The purposes a staff member chooses from before opening a record. */
@@ -608,7 +613,7 @@ export class ResidentService {
     try {
       // Before the transaction: the first use in a municipality creates its data keys (own transaction).
       await this.keyring.forMunicipality(actor.lgCode);
-      return await this.db.transaction().execute(work);
+      return await (fn === 'search' ? this.db : this.preparedDb).transaction().execute(work);
     } catch (e) {
       if (e instanceof DomainError) {
         await this.db.transaction().execute((trx) =>

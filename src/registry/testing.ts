@@ -36,24 +36,25 @@ export const FULL_VIEW: InquiryOptions = {
 
 /**
  * The register's services on a test database, logging to its real access log. Given the database's handle,
- * changes run as the application runs them (on PostgreSQL: on the change pool, numbers taken on the
- * autonomous connection).
+ * changes and inquiries run as the application runs them (on PostgreSQL: on the pool of prepared
+ * statements, numbers taken on the autonomous connection).
  */
 export function registryServices(database: Db | DatabaseHandle, clock: Clock) {
-  const { db, changeDb, numbering } =
+  const { db, preparedDb, numbering } =
     database instanceof Kysely
-      ? { db: database, changeDb: database, numbering: undefined }
-      : { db: database.db, changeDb: database.changeDb ?? database.db, numbering: database.autonomous };
+      ? { db: database, preparedDb: database, numbering: undefined }
+      : { db: database.db, preparedDb: database.preparedDb ?? database.db, numbering: database.autonomous };
   const config = loadConfig({ NODE_ENV: 'test' });
   const audit: AuditSettings = { clock, monitoring: config.monitoring, criteriaKey: randomBytes(32) };
   return {
     audit,
-    changes: new ChangeService(changeDb, clock, audit, testKeyring(db), { numbering }),
+    changes: new ChangeService(preparedDb, clock, audit, testKeyring(db), { numbering }),
     residents: new ResidentService(
       db,
       audit,
       { inquiryPurposes: config.inquiryPurposes, editLockMinutes: config.editLockMinutes },
       testKeyring(db),
+      preparedDb,
     ),
   };
 }
