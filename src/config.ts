@@ -28,6 +28,14 @@ const Env = z.object({
     .string()
     .regex(/^\d{2}:\d{2}-\d{2}:\d{2}$/)
     .default('08:00-19:00'),
+  /**
+   * 休日開庁日: Japan-time days the office opens though they are a weekend, a holiday or a closing day,
+   * comma-separated (2026-11-28,2026-11-29). Within office hours on them, access raises no off-hours alert.
+   */
+  JUMIN_OPEN_DAYS: z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*)?$/, 'YYYY-MM-DD, comma-separated')
+    .default(''),
   JUMIN_ALERT_LOGIN_FAILURES: z.coerce.number().int().min(1).default(3),
   JUMIN_ALERT_LOGIN_FAILURE_MINUTES: z.coerce.number().int().min(1).default(15),
   JUMIN_ALERT_MASS_SEARCH_FACTOR: z.coerce.number().min(1).default(3),
@@ -96,6 +104,8 @@ export interface Config {
     /** Minutes after midnight, Japan time. */
     readonly officeStart: number;
     readonly officeEnd: number;
+    /** 休日開庁日 (Japan-time YYYY-MM-DD): working days though a weekend, a holiday or a closing day. */
+    readonly openDays: readonly string[];
     readonly loginFailures: number;
     readonly loginFailureMinutes: number;
     readonly massSearchFactor: number;
@@ -190,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     monitoring: {
       officeStart: minutesOf(e.JUMIN_OFFICE_HOURS.slice(0, 5)),
       officeEnd: minutesOf(e.JUMIN_OFFICE_HOURS.slice(6)),
+      openDays: e.JUMIN_OPEN_DAYS === '' ? [] : e.JUMIN_OPEN_DAYS.split(','),
       loginFailures: e.JUMIN_ALERT_LOGIN_FAILURES,
       loginFailureMinutes: e.JUMIN_ALERT_LOGIN_FAILURE_MINUTES,
       massSearchFactor: e.JUMIN_ALERT_MASS_SEARCH_FACTOR,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { FixedClock } from '../shared/index.js';
@@ -56,6 +57,20 @@ describe('offHours', () => {
     expect(offHoursReason(new Date('2026-11-23T23:30:00Z'), MONITORING)).toBeUndefined(); // 11-24 08:30 JST
     expect(offHoursReason(new Date('2026-11-26T10:00:00Z'), MONITORING)).toBe('night'); // 19:00 JST
     expect(offHoursReason(new Date('2026-12-29T01:00:00Z'), MONITORING)).toBe('closingDay');
+    // 休日開庁: a Saturday, a holiday and a closing day the office opens on are working days, hours still count.
+    const open = { ...MONITORING, openDays: ['2026-11-28', '2026-11-23', '2026-12-29'] };
+    expect(offHoursReason(new Date('2026-11-28T01:00:00Z'), MONITORING)).toBe('weekend'); // Sat 10:00 JST
+    expect(offHoursReason(new Date('2026-11-28T01:00:00Z'), open)).toBeUndefined();
+    expect(offHoursReason(new Date('2026-11-22T23:30:00Z'), open)).toBeUndefined();
+    expect(offHoursReason(new Date('2026-12-29T01:00:00Z'), open)).toBeUndefined();
+    expect(offHoursReason(new Date('2026-11-28T12:00:00Z'), open)).toBe('night'); // Sat 21:00 JST
+    expect(offHoursReason(new Date('2026-11-29T01:00:00Z'), open)).toBe('weekend'); // Sun, not listed
+    // From the environment: a comma-separated list, none by default, anything else refused.
+    expect(
+      loadConfig({ NODE_ENV: 'test', JUMIN_OPEN_DAYS: '2026-11-28,2026-12-29' }).monitoring.openDays,
+    ).toEqual(['2026-11-28', '2026-12-29']);
+    expect(loadConfig({ NODE_ENV: 'test' }).monitoring.openDays).toEqual([]);
+    expect(() => loadConfig({ NODE_ENV: 'test', JUMIN_OPEN_DAYS: '11/28' })).toThrow();
   });
 });
 

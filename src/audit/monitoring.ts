@@ -80,15 +80,18 @@ export type OffHoursReason = 'night' | 'weekend' | 'holiday' | 'closingDay';
 /**
  * Why an instant is outside office hours in Japan, or undefined within them. Holidays are the national
  * public holidays (@holiday-jp/holiday_jp) of the Japan calendar day — never the UTC day — and the year-end
- * closing days 12/29–1/3 on which municipal offices are closed by ordinance.
+ * closing days 12/29–1/3 on which municipal offices are closed by ordinance. A day the municipality opens
+ * its office on (休日開庁, `openDays`) counts as a working day.
  */
 export function offHoursReason(instant: Date, m: MonitoringConfig): OffHoursReason | undefined {
   const day = japanDateOf(instant);
-  if (Object.hasOwn(holidayJp.holidays, day)) return 'holiday';
-  const monthDay = day.slice(5);
-  if (monthDay >= '12-29' || monthDay <= '01-03') return 'closingDay';
-  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
-  if (weekday === 0 || weekday === 6) return 'weekend';
+  if (!m.openDays.includes(day)) {
+    if (Object.hasOwn(holidayJp.holidays, day)) return 'holiday';
+    const monthDay = day.slice(5);
+    if (monthDay >= '12-29' || monthDay <= '01-03') return 'closingDay';
+    const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+    if (weekday === 0 || weekday === 6) return 'weekend';
+  }
   const minute = Math.floor(((instant.getTime() + JST_OFFSET_MS) % DAY_MS) / MINUTE_MS);
   const within =
     m.officeStart <= m.officeEnd

@@ -17,6 +17,7 @@ import { loadOrCreateAuditKey, type AuditKey } from './audit-key.js';
 export const MONITORING: MonitoringConfig = {
   officeStart: 8 * 60,
   officeEnd: 19 * 60,
+  openDays: [],
   loginFailures: 3,
   loginFailureMinutes: 15,
   massSearchFactor: 3,
