@@ -56,8 +56,8 @@ export interface DatabaseHandle {
    * the changes and the record inquiries. Each is a handful of short statements keyed by 宛名番号 and the
    * like, the same texts every time; parsing and planning them anew took about a third of PostgreSQL's
    * time in a change, and three fifths in an inquiry. Searches stay on `db`, planned for the values they
-   * are given. A `SELECT *` prepared before a
-   * migration changed its table's columns fails on that connection: migrations run before a server serves.
+   * are given. A `SELECT *` prepared before a migration changed its table's columns fails on that
+   * connection: migrations run before a server serves.
    */
   readonly preparedDb?: Db;
   close(): Promise<void>;

@@ -131,7 +131,8 @@ async function archiveBatch(
   for (const p of personNos) if (!stillNos.has(p)) skipped.set(p, 'NO_LONGER_DUE');
   const archived = personNos.filter((p) => !skipped.has(p));
   if (archived.length === 0) return { archived, skipped };
-  const mine = sql<boolean>`lg_code = ${lgCode} AND person_no = ANY(${textArray(archived)})`;
+  // As char(10), like the column: a text[] would compare every row's 宛名番号 as text, past the index.
+  const mine = sql<boolean>`lg_code = ${lgCode} AND person_no = ANY(${textArray(archived, 'bpchar')})`;
   await moveRows(trx, 'resident_history', 'resident_history_archive', mine);
   await moveRows(trx, 'resident', 'resident_archive', mine);
   return { archived, skipped };

@@ -176,7 +176,7 @@ export async function findPurgeCandidates(
   personNos?: readonly string[],
 ): Promise<PurgeCandidate[]> {
   const cutoff = purgeCutoff(runOn);
-  const only = personNos ? sql`AND r.person_no = ANY(${textArray(personNos)})` : sql``;
+  const only = personNos ? sql`AND r.person_no = ANY(${textArray(personNos, 'bpchar')})` : sql``;
   const { rows } = await sql<CandidateRow>`
     SELECT r.person_no, r.removed_on, r.record->'removal'->'deathDate' AS death_date, r.archived,
       (SELECT min(c.processed_on)
@@ -245,25 +245,28 @@ async function purgeBatch(
   await sql`SELECT set_config('jumin.allow_delete', 'on', true), set_config('jumin.purge', 'on', true)`.execute(
     trx,
   );
+  // The 宛名番号 as text (for text columns and arrays) and as char(10), like the register's columns: a
+  // text[] against those would compare every row as text, past their indexes.
   const P = textArray(personNos);
+  const persons = textArray(personNos, 'bpchar');
   const { rows: tokenRows } = await sql<{ tok: string }>`
     SELECT DISTINCT x.tok FROM resident_history_all h,
       LATERAL (VALUES (h.person_no::text), (h.record->>'residentCode'), (h.record->>'myNumber'),
                       (h.record->'foreign'->'status'->>'residenceCardNo')) AS x(tok)
-    WHERE h.lg_code = ${lgCode} AND h.person_no = ANY(${P}) AND x.tok IS NOT NULL`.execute(trx);
+    WHERE h.lg_code = ${lgCode} AND h.person_no = ANY(${persons}) AND x.tok IS NOT NULL`.execute(trx);
   const tokens = [...new Set([...personNos, ...tokenRows.map((r) => r.tok)])];
   const { rows: householdRows } = await sql<{ household_no: string }>`
     SELECT DISTINCT household_no FROM resident_history_all
-    WHERE lg_code = ${lgCode} AND person_no = ANY(${P}) AND household_no IS NOT NULL`.execute(trx);
+    WHERE lg_code = ${lgCode} AND person_no = ANY(${persons}) AND household_no IS NOT NULL`.execute(trx);
   const households = householdRows.map((r) => r.household_no);
   const { rows: changeRows } = await sql<{ change_id: number; shared: boolean }>`
     SELECT c.change_id, EXISTS (
       SELECT 1 FROM resident_history_all o
-      WHERE o.change_id = c.change_id AND NOT (o.person_no = ANY(${P}))) AS shared
+      WHERE o.change_id = c.change_id AND NOT (o.person_no = ANY(${persons}))) AS shared
     FROM (SELECT DISTINCT change_id FROM resident_history_all
-          WHERE lg_code = ${lgCode} AND person_no = ANY(${P})) c`.execute(trx);
+          WHERE lg_code = ${lgCode} AND person_no = ANY(${persons})) c`.execute(trx);
 
-  await deleteIn(trx, deleted, 'edit_lock', lgCode, 'person_no', P);
+  await deleteIn(trx, deleted, 'edit_lock', lgCode, 'person_no', persons);
 
   // Messages about the persons go; a message about someone else that mentions them goes once delivered
   // (an undelivered one stays, the scan reports it, and the operator decides).
@@ -321,12 +324,12 @@ async function purgeBatch(
       await deleteIn(trx, deleted, table, lgCode, 'measure_id', bigintArray(measures));
     }
   }
-  await deleteIn(trx, deleted, 'support_measure_protected', lgCode, 'person_no', P);
+  await deleteIn(trx, deleted, 'support_measure_protected', lgCode, 'person_no', persons);
 
   await deleteSuppressions(trx, lgCode, 'person_no', personNos, deleted);
 
   for (const table of ['resident_history', 'resident_history_archive']) {
-    await deleteIn(trx, deleted, table, lgCode, 'person_no', P);
+    await deleteIn(trx, deleted, table, lgCode, 'person_no', persons);
   }
   const goneChanges = changeRows.filter((c) => !c.shared).map((c) => c.change_id);
   const sharedChanges = changeRows.filter((c) => c.shared).map((c) => c.change_id);
@@ -340,7 +343,7 @@ async function purgeBatch(
     add(redacted, 'change', r.numAffectedRows);
   }
   for (const table of ['resident', 'resident_archive']) {
-    await deleteIn(trx, deleted, table, lgCode, 'person_no', P);
+    await deleteIn(trx, deleted, table, lgCode, 'person_no', persons);
   }
 
   // Household numbers nothing refers to any more go too, with suppressions set on the household.
@@ -355,7 +358,7 @@ async function purgeBatch(
     const unusedNos = unused.map((u) => u.household_no);
     if (unusedNos.length > 0) {
       await deleteSuppressions(trx, lgCode, 'household_no', unusedNos, deleted);
-      await deleteIn(trx, deleted, 'household', lgCode, 'household_no', textArray(unusedNos));
+      await deleteIn(trx, deleted, 'household', lgCode, 'household_no', textArray(unusedNos, 'bpchar'));
     }
   }
   return tokens;

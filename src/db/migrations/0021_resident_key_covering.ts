@@ -7,8 +7,8 @@
  * search, each read from the current-record heap (4.4 GB, pages scattered) for two short columns, while
  * the page shows twenty. With kana_sort and status in the primary key, the listing and the count are read
  * from the key alone (the search then reads the records of its page only). The columns change only with a
- * reading or a status, so an update of an address or a household still goes without a new key entry
- * where it did (a HOT update); and since the key exists anyway, no other index is kept up to date.
+ * reading or a status, so an update that could go without new index entries (a HOT update: no indexed
+ * column changed) still can; and since the key exists anyway, no other index is kept up to date.
  *
  * Down puts the plain keys back.
  *
