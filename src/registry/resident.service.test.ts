@@ -288,6 +288,8 @@ describe('inquiry', () => {
       expect(afterInquiry.some((s) => s.includes('from "resident_history_all" as "h"'))).toBe(true);
       await residents.search(actor, { name: 'すずき' });
       expect(await preparedOn(handle.db)).toEqual([]);
+      // Nor did the search run on the prepared pool: its listing is not among that pool's statements.
+      expect((await preparedOn(handle.preparedDb!)).some((s) => s.includes('count(*) OVER ()'))).toBe(false);
     },
   );
 });
