@@ -10,6 +10,7 @@ import type { DatabaseHandle } from '../db/index.js';
 import { openTestDatabase } from '../db/testing.js';
 import { systemActor, type FixedClock } from '../shared/index.js';
 import { declaredRoutes, SESSION_COOKIE } from './auth.plugin.js';
+import { SESSION_TOUCH_INTERVAL_MS } from './auth.service.js';
 import { totpCode } from './credentials.js';
 import { StaffService } from './staff.service.js';
 import {
@@ -251,6 +252,34 @@ describe('session lifetime', () => {
     // Ended for good, even if activity came back in time.
     const after = await call(app, signed, 'GET', '/api/probe/inquiry');
     expect(after.json().code).toBe('UNAUTHENTICATED');
+  });
+
+  it('records activity at most every 30 seconds, so it may end sooner but never later', async () => {
+    const a = await account();
+    const signed = await signIn(app, clock, a);
+    const lastSeen = async () =>
+      (
+        await handle.db
+          .selectFrom('staff_session')
+          .select('last_seen_at')
+          .where('staff_id', '=', a.staffId)
+          .where('state', '=', 'active')
+          .executeTakeFirstOrThrow()
+      ).last_seen_at.getTime();
+    const start = await lastSeen();
+    const ok = async () =>
+      expect((await call(app, signed, 'GET', '/api/probe/inquiry')).statusCode).toBe(200);
+    advance(clock, 20_000);
+    await ok();
+    expect(await lastSeen()).toBe(start);
+    advance(clock, SESSION_TOUCH_INTERVAL_MS - 20_000);
+    await ok();
+    expect(await lastSeen()).toBe(start + SESSION_TOUCH_INTERVAL_MS);
+    // Not recorded: the timeout still counts from the activity recorded before it.
+    advance(clock, 29_000);
+    await ok();
+    advance(clock, 15 * 60_000 - 29_000);
+    expect((await call(app, signed, 'GET', '/api/probe/inquiry')).json().code).toBe('SESSION_EXPIRED');
   });
 
   it('ends at the absolute timeout however active it is', async () => {

@@ -262,6 +262,17 @@ export async function findSessionWithStaff(db: Executor, sessionHash: string) {
       'f.totp_secret',
       'f.locked_at',
       'f.disabled_at',
+      // The staff member's permissions in the same round trip: a session is resolved on every API call.
+      (eb) =>
+        eb
+          .selectFrom('staff_permission as p')
+          .select(
+            sql<string[]>`coalesce(array_agg(p.permission ORDER BY p.permission), '{}')`.as('permissions'),
+          )
+          .whereRef('p.lg_code', '=', 's.lg_code')
+          .whereRef('p.staff_id', '=', 's.staff_id')
+          .$asScalar()
+          .as('permissions'),
     ])
     .where('s.session_id_hash', '=', sessionHash)
     .executeTakeFirst();
