@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDown, migrateToLatest, type DatabaseHandle } from './index.js';
+import { migrateDown, migrateToLatest, pipelined, unreadReply, type DatabaseHandle } from './index.js';
 import { openTestDatabase } from './testing.js';
 
 let handle: DatabaseHandle;
@@ -159,6 +159,41 @@ describe('database layer', () => {
     });
   });
 
+  it('sends statements together: each runs after the one before and sees it; the first error is thrown', async () => {
+    await handle.db
+      .insertInto('municipality')
+      .values({ lg_code: '999075', name: '前の市' })
+      .onConflict((oc) => oc.column('lg_code').doNothing())
+      .execute();
+    const [updated, read] = await handle.db
+      .transaction()
+      .execute((trx) =>
+        pipelined(trx, [
+          trx
+            .updateTable('municipality')
+            .set({ name: '後の市' })
+            .where('lg_code', '=', '999075')
+            .returning('name'),
+          trx.selectFrom('municipality').select('name').where('lg_code', '=', '999075'),
+        ] as const),
+      );
+    expect(updated).toEqual([{ name: '後の市' }]);
+    expect(read).toEqual([{ name: '後の市' }]);
+    await expect(
+      handle.db
+        .transaction()
+        .execute((trx) =>
+          pipelined(trx, [
+            trx.insertInto('municipality').values({ lg_code: '999075', name: '重複' }),
+            trx.updateTable('municipality').set({ name: '残らない' }).where('lg_code', '=', '999075'),
+          ] as const),
+        ),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(
+      await handle.db.selectFrom('municipality').select('name').where('lg_code', '=', '999075').execute(),
+    ).toEqual([{ name: '後の市' }]);
+  });
+
   it('migrates down and up again', async () => {
     await handle.db.transaction().execute(async (trx) => {
       await sql`SET LOCAL jumin.allow_delete = 'on'`.execute(trx);
@@ -209,6 +244,90 @@ describe.runIf(process.env['DATABASE_URL'])('the PostgreSQL pools', () => {
         .rows[0]!.n;
     });
     expect(main).toBe(0);
+  });
+
+  describe('statements whose reply is not read', () => {
+    const names = async (codes: string[]) =>
+      (
+        await handle.db
+          .selectFrom('municipality')
+          .select('lg_code')
+          .where('lg_code', 'in', codes)
+          .orderBy('lg_code')
+          .execute()
+      ).map((r) => r.lg_code);
+    const insert = (code: string) =>
+      unreadReply(sql`INSERT INTO municipality (lg_code, name) VALUES (${code}, 'パイプ市')`);
+
+    it('answer at once, and the next statement waits for them, on both pools', async () => {
+      for (const [db, code] of [
+        [handle.db, '999024'],
+        [handle.preparedDb!, '999032'],
+      ] as const) {
+        // Another connection holds the row: an update of it waits on the server until that one commits.
+        const other = await handle.connect!();
+        await other.query('BEGIN');
+        await other.query(`SELECT 1 FROM municipality WHERE lg_code = '999016' FOR UPDATE`);
+        const name = await db.transaction().execute(async (trx) => {
+          // Were the update awaited like any statement, it would wait for the lock until the timeout.
+          await sql`SET LOCAL lock_timeout = '20s'`.execute(trx);
+          const sent = await unreadReply(
+            sql`UPDATE municipality SET name = 'テスト市' WHERE lg_code = '999016'`,
+          ).execute(trx);
+          expect(sent.rows).toEqual([]);
+          await insert(code).execute(trx);
+          await other.query('COMMIT');
+          return (
+            await trx.selectFrom('municipality').select('name').where('lg_code', '=', code).executeTakeFirst()
+          )?.name;
+        });
+        await other.end();
+        expect(name).toBe('パイプ市');
+        expect(await names([code])).toEqual([code]);
+      }
+    });
+
+    it('fail the next statement or the commit with their error, and nothing of the transaction stays', async () => {
+      const duplicate = { code: '23505' };
+      // The next statement fails with the write's error, not its own "transaction is aborted".
+      await expect(
+        handle.preparedDb!.transaction().execute(async (trx) => {
+          await insert('999041').execute(trx);
+          await insert('999016').execute(trx);
+          await trx.selectFrom('municipality').select('name').execute();
+        }),
+      ).rejects.toMatchObject(duplicate);
+      // The last statement before the commit: the commit fails (PostgreSQL turned it into a rollback).
+      await expect(
+        handle.preparedDb!.transaction().execute(async (trx) => {
+          await insert('999059').execute(trx);
+          await insert('999016').execute(trx);
+        }),
+      ).rejects.toMatchObject(duplicate);
+      // The caller failed on its own meanwhile: its error is the one reported, and the rollback undoes all.
+      await expect(
+        handle.db.transaction().execute(async (trx) => {
+          await insert('999067').execute(trx);
+          await insert('999016').execute(trx);
+          throw new Error('the caller gave up');
+        }),
+      ).rejects.toThrow('the caller gave up');
+      expect(await names(['999041', '999059', '999067'])).toEqual([]);
+      // Outside a transaction no later statement is sure to come: it is awaited as any other.
+      await expect(insert('999016').execute(handle.preparedDb!)).rejects.toMatchObject(duplicate);
+      // And the connections go on serving transactions.
+      for (const db of [handle.db, handle.preparedDb!]) {
+        await Promise.all(
+          [0, 1, 2, 3, 4, 5].map(() =>
+            db.transaction().execute(async (trx) => {
+              expect(
+                await trx.selectFrom('municipality').select('name').where('lg_code', '=', '999016').execute(),
+              ).toEqual([{ name: 'テスト市' }]);
+            }),
+          ),
+        );
+      }
+    });
   });
 
   it('commits on the autonomous pool at once, outside any open transaction of the main pool', async () => {

@@ -1,7 +1,8 @@
 /**
  * Protection (抑止 and 支援措置): what other modules and the app may use.
  *
- * Enforcement for other services: `checkSuppression` (inside their transaction), `issuanceBlock` and
+ * Enforcement for other services: `checkSuppression` (inside their transaction; or in two steps,
+ * `suppressionCheckQuery` sent with other statements and `judgeSuppression` of its rows), `issuanceBlock` and
  * `consumeCaseRelease` (certificates); display: `suppressionsByPerson`; monitoring: `findProtectedPersons`.
  */
 export { findProtectedPersons, insertSupportMeasure } from './support-measure.repository.js';
@@ -9,8 +10,11 @@ export {
   ISSUANCE_SUPPRESSION_TOPIC,
   SuppressionService,
   checkSuppression,
+  judgeSuppression,
+  suppressionCheckQuery,
   suppressionsByPerson,
   type ProtectionSettings,
+  type SuppressionCheck,
 } from './suppression.service.js';
 export {
   DEADLINE_NOTICE_DAYS,

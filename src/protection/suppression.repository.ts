@@ -110,7 +110,19 @@ export async function findInForce(
   today: string,
   process?: 'change' | 'certificate' | 'inquiry',
 ): Promise<SuppressionRow[]> {
-  if (target.personNos.length === 0 && target.householdNos.length === 0) return [];
+  return (await inForceQuery(db, lgCode, target, now, today, process)?.execute()) ?? [];
+}
+
+/** The statement of `findInForce` (for sending with others); undefined when there is nothing to look for. */
+export function inForceQuery(
+  db: Executor,
+  lgCode: string,
+  target: { personNos: readonly string[]; householdNos: readonly string[] },
+  now: Date,
+  today: string,
+  process?: 'change' | 'certificate' | 'inquiry',
+) {
+  if (target.personNos.length === 0 && target.householdNos.length === 0) return undefined;
   let q = db
     .selectFrom('suppression')
     .select(suppressionColumns)
@@ -136,7 +148,7 @@ export async function findInForce(
       ),
     );
   if (process) q = q.where('suppression.process', '=', process);
-  return q.orderBy('suppression.suppression_id').execute();
+  return q.orderBy('suppression.suppression_id');
 }
 
 /** Every suppression ever set on a person or household, oldest first. */

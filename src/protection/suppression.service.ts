@@ -55,6 +55,14 @@ function rowToHit(r: repo.SuppressionRow, today: string): SuppressionHit {
   };
 }
 
+/** What a service checks for suppression: the process, the persons and households it touches. */
+export interface SuppressionCheck {
+  process: SuppressedProcess;
+  personNos: readonly string[];
+  householdNos: readonly string[];
+  confirmed?: boolean;
+}
+
 /**
  * Enforces suppression inside a service, in its transaction. Throws SUPPRESSED when an error-level
  * suppression is in force for any person or household given; SUPPRESSION_CONFIRMATION_REQUIRED (details:
@@ -64,16 +72,36 @@ function rowToHit(r: repo.SuppressionRow, today: string): SuppressionHit {
 export async function checkSuppression(
   trx: Transaction<Database>,
   lgCode: string,
-  input: {
-    process: SuppressedProcess;
-    personNos: readonly string[];
-    householdNos: readonly string[];
-    confirmed?: boolean;
-  },
+  input: SuppressionCheck,
   now: Date,
   today: string,
 ): Promise<SuppressionHit[]> {
-  const rows = await repo.findInForce(trx, lgCode, input, now, today, input.process);
+  return judgeSuppression(
+    (await suppressionCheckQuery(trx, lgCode, input, now, today)?.execute()) ?? [],
+    input,
+    today,
+  );
+}
+
+/**
+ * `checkSuppression` in two steps, for a service that sends the look-up together with other statements
+ * (`pipelined`): the statement (undefined when nothing is to be checked), then the judgement of its rows.
+ */
+export function suppressionCheckQuery(
+  trx: Transaction<Database>,
+  lgCode: string,
+  input: SuppressionCheck,
+  now: Date,
+  today: string,
+) {
+  return repo.inForceQuery(trx, lgCode, input, now, today, input.process);
+}
+
+export function judgeSuppression(
+  rows: readonly repo.SuppressionRow[],
+  input: SuppressionCheck,
+  today: string,
+): SuppressionHit[] {
   const hits = rows.map((r) => rowToHit(r, today));
   const summary = (h: SuppressionHit) => ({
     suppressionId: h.suppressionId,

@@ -5,7 +5,7 @@
  * nothing written.
  */
 import type { z } from 'zod';
-import type { Db } from '../db/index.js';
+import { pipelined, type Db } from '../db/index.js';
 import {
   DomainError,
   NotFoundError,
@@ -56,7 +56,7 @@ import {
   type PreviousAddress,
   type ResidentStatus,
 } from './resident.js';
-import { checkSuppression } from '../protection/index.js';
+import { judgeSuppression, suppressionCheckQuery, type SuppressionCheck } from '../protection/index.js';
 import { parseInput } from './parse.js';
 import { flowCountsOf } from './statistics.js';
 import {
@@ -1323,30 +1323,21 @@ export class ChangeService {
     await this.checkHouseholds(trx, actor, parsed, new Set(d.headRequired ?? []), state);
     const now = this.clock.now();
     const processedOn = this.clock.today();
-    // Before the numbers are taken (in the embedded database their counter rows then stay locked until
-    // commit): households the change sets up are not in the register yet, so no suppression can name them.
-    const confirmedSuppressions = d.skipSuppression
-      ? []
-      : await checkSuppression(
-          trx,
-          actor.lgCode,
-          {
-            process: 'change',
-            personNos: parsed.filter((r) => r.before).map((r) => r.after.personNo),
-            householdNos: [
-              ...new Set(parsed.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
-            ].filter((h): h is HouseholdNo => h !== undefined && !state.numbers.households.includes(h)),
-            confirmed: (d.payload as { confirmSuppression?: unknown }).confirmSuppression === true,
-          },
-          now,
-          processedOn,
-        );
+    // Households the change sets up are not in the register yet, so no suppression can name them.
+    const suppression: SuppressionCheck = {
+      process: 'change',
+      personNos: parsed.filter((r) => r.before).map((r) => r.after.personNo),
+      householdNos: [
+        ...new Set(parsed.flatMap((r) => [r.before?.record.householdNo, r.after.householdNo])),
+      ].filter((h): h is HouseholdNo => h !== undefined && !state.numbers.households.includes(h)),
+      confirmed: (d.payload as { confirmSuppression?: unknown }).confirmSuppression === true,
+    };
     // One statement: the edit locks, (unless a dry run) the change row and, when they are taken in this
     // transaction, the numbers the change gives. Persons entering the register hold no edit lock: they are
     // not on it yet.
     const counts = { households: state.numbers.households.length, persons: state.numbers.persons.length };
     const numbersHere = !this.dryRun && !this.numbering;
-    const claimed = await repo.claimChange(trx, {
+    const claim: repo.ChangeClaim = {
       lgCode: actor.lgCode,
       staffId: actor.staffId,
       now,
@@ -1378,7 +1369,19 @@ export class ChangeService {
               })),
             ),
           },
-    });
+    };
+    // The suppression look-up and the claim go together; the suppression is judged first, and a refusal
+    // rolls the claim back with the rest (in the embedded database the numbers stepped too).
+    const lookUp = d.skipSuppression
+      ? undefined
+      : suppressionCheckQuery(trx, actor.lgCode, suppression, now, processedOn);
+    const [inForce, claimRows] = lookUp
+      ? await pipelined(trx, [lookUp, repo.claimChangeQuery(trx, claim)] as const)
+      : [[], (await repo.claimChangeQuery(trx, claim).execute(trx)).rows];
+    const confirmedSuppressions = d.skipSuppression
+      ? []
+      : judgeSuppression(inForce, suppression, processedOn);
+    const claimed = repo.claimedOf(claimRows[0]!, claim);
     if (claimed.lockedByOthers) {
       throw refuse(
         'LOCKED_BY_OTHER',
@@ -1687,6 +1690,16 @@ export class ChangeService {
   /** The current members of a household, locked; call it with the household itself locked. */
   private async loadMembers(trx: repo.Trx, actor: Actor, householdNo: string): Promise<Loaded[]> {
     const rows = await repo.findHouseholdMembers(trx, actor.lgCode, householdNo, { forUpdate: true });
+    return this.lockedMembers(trx, actor, householdNo, rows);
+  }
+
+  /** A household's current members, read for update under its lock, kept for the rest of the transaction. */
+  private lockedMembers(
+    trx: repo.Trx,
+    actor: Actor,
+    householdNo: string,
+    rows: readonly repo.ResidentRow[],
+  ): Loaded[] {
     const members = rows.map((r) => this.lockedRow(trx, actor, r));
     this.state(trx).members.set(householdNo, members);
     return members;
@@ -1719,12 +1732,23 @@ export class ChangeService {
     personNos: readonly string[],
     joining: readonly string[] = [],
   ): Promise<{ movers: Loaded[]; householdNo: HouseholdNo; members: Loaded[] }> {
-    const households = (await repo.lockHouseholdsOf(trx, actor.lgCode, personNos, joining)).filter(
-      (h) => !joining.includes(h),
-    );
+    // The households locked and then their members read: two statements, sent together.
+    const [locked, memberRows] =
+      personNos.length === 0
+        ? [[], []]
+        : await pipelined(trx, [
+            repo.lockHouseholdsOfQuery(trx, actor.lgCode, personNos, joining),
+            repo.membersOfHouseholdsOfQuery(trx, actor.lgCode, personNos),
+          ] as const);
+    const households = locked.map((h) => h.household_no).filter((h) => !joining.includes(h));
     if (households.length === 1) {
       const householdNo = households[0] as HouseholdNo;
-      const members = await this.loadMembers(trx, actor, householdNo);
+      const members = this.lockedMembers(
+        trx,
+        actor,
+        householdNo,
+        memberRows.filter((r) => r.household_no === householdNo),
+      );
       const byPerson = new Map(members.map((m) => [m.record.personNo as string, m]));
       const movers = personNos.flatMap((p) => byPerson.get(p) ?? []);
       if (movers.length === personNos.length) return { movers, householdNo, members };

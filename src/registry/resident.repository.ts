@@ -2,8 +2,15 @@
  * Queries of the register. Rows stay in this module: the services map them to domain types.
  * Functions that must run inside a transaction take it as their first parameter.
  */
-import { sql, type Expression, type ExpressionBuilder, type SqlBool, type Transaction } from 'kysely';
-import { textArray, type Database, type Db } from '../db/index.js';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type RawBuilder,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
+import { textArray, unreadReply, type Database, type Db } from '../db/index.js';
 
 export type Trx = Transaction<Database>;
 type Executor = Db | Trx;
@@ -85,31 +92,66 @@ export async function lockHouseholdsOf(
   also: readonly string[] = [],
 ): Promise<string[]> {
   if (personNos.length === 0) return [];
-  const rows = await trx
-    .selectFrom('household')
-    .select('household_no')
+  return (await lockHouseholdsOfQuery(trx, lgCode, personNos, also).execute()).map((r) => r.household_no);
+}
+
+/** The statement of `lockHouseholdsOf` (for `pipelined`): rows of `household_no`, in household order. */
+export function lockHouseholdsOfQuery(
+  trx: Trx,
+  lgCode: string,
+  personNos: readonly string[],
+  also: readonly string[] = [],
+) {
+  return (
+    trx
+      .selectFrom('household')
+      .select('household_no')
+      .where('lg_code', '=', lgCode)
+      // One IN over a union: an OR of the two made the planner filter every household of the municipality.
+      .where('household_no', 'in', (eb) => {
+        const theirs = eb
+          .selectFrom('resident')
+          .select('household_no')
+          .where('lg_code', '=', lgCode)
+          .where('person_no', 'in', [...personNos]);
+        return also.length === 0
+          ? theirs
+          : theirs.unionAll(
+              eb
+                .selectFrom('household as j')
+                .select('j.household_no')
+                .where('j.lg_code', '=', lgCode)
+                .where('j.household_no', 'in', [...also]),
+            );
+      })
+      .orderBy('household_no')
+      .forUpdate()
+  );
+}
+
+/**
+ * The current members of the households these persons are in now, locked, in household order and then as
+ * `findHouseholdMembers` orders them. Sent right after `lockHouseholdsOfQuery` (`pipelined`), it runs
+ * once those households are locked, and its snapshot, taken then, sees a member added meanwhile.
+ */
+export function membersOfHouseholdsOfQuery(trx: Trx, lgCode: string, personNos: readonly string[]) {
+  return trx
+    .selectFrom('resident')
+    .select(residentColumns)
+    .select(myNumberEncOf('resident'))
     .where('lg_code', '=', lgCode)
-    // One IN over a union: an OR of the two made the planner filter every household of the municipality.
-    .where('household_no', 'in', (eb) => {
-      const theirs = eb
-        .selectFrom('resident')
-        .select('household_no')
-        .where('lg_code', '=', lgCode)
-        .where('person_no', 'in', [...personNos]);
-      return also.length === 0
-        ? theirs
-        : theirs.unionAll(
-            eb
-              .selectFrom('household as j')
-              .select('j.household_no')
-              .where('j.lg_code', '=', lgCode)
-              .where('j.household_no', 'in', [...also]),
-          );
-    })
+    .where('household_no', 'in', (eb) =>
+      eb
+        .selectFrom('resident as m')
+        .select('m.household_no')
+        .where('m.lg_code', '=', lgCode)
+        .where('m.person_no', 'in', [...personNos]),
+    )
+    .where('status', '=', 'current')
     .orderBy('household_no')
-    .forUpdate()
-    .execute();
-  return rows.map((r) => r.household_no);
+    .orderBy('household_order')
+    .orderBy('person_no')
+    .forUpdate();
 }
 
 export async function householdExists(db: Executor, lgCode: string, householdNo: string): Promise<boolean> {
@@ -402,13 +444,21 @@ export async function peekNumbers(db: Executor, lgCode: string, counts: NumberCo
   };
 }
 
+export interface ClaimRow {
+  locked: boolean;
+  last_household: number | null;
+  last_person: number | null;
+  change_id: number | null;
+}
+
 /**
  * The first writes of a change, in one statement: checks the persons' edit locks held by others and ends
  * the staff member's own, steps the 世帯番号 and 宛名番号 counters when asked to (`numbers`: then gap-free,
  * as the counter row stays locked until commit, which serialises a municipality's numbering; taken here,
- * at the end of the checks, it is held for the writes alone) and inserts the change row.
+ * at the end of the checks, it is held for the writes alone) and inserts the change row. Its one row is
+ * read by `claimedOf`; the change service sends it together with the suppression look-up (`pipelined`).
  */
-export async function claimChange(trx: Trx, c: ChangeClaim): Promise<ClaimedChange> {
+export function claimChangeQuery(trx: Trx, c: ChangeClaim): RawBuilder<ClaimRow> {
   const ctes = [];
   if (c.personNos.length > 0) {
     ctes.push(
@@ -440,15 +490,12 @@ export async function claimChange(trx: Trx, c: ChangeClaim): Promise<ClaimedChan
     counts.some(([k]) => k === kind)
       ? sql<number>`(SELECT last_value FROM numbers WHERE kind = ${kind})`
       : sql<null>`NULL::bigint`;
-  const { rows } = await sql<{
-    locked: boolean;
-    last_household: number | null;
-    last_person: number | null;
-    change_id: number | null;
-  }>`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}SELECT ${locked} AS locked,
+  return sql<ClaimRow>`${ctes.length > 0 ? sql`WITH ${sql.join(ctes)} ` : sql``}SELECT ${locked} AS locked,
       ${last('household')} AS last_household, ${last('person')} AS last_person,
-      ${c.change ? sql`(SELECT change_id FROM inserted)` : sql`NULL::bigint`} AS change_id`.execute(trx);
-  const row = rows[0]!;
+      ${c.change ? sql`(SELECT change_id FROM inserted)` : sql`NULL::bigint`} AS change_id`;
+}
+
+export function claimedOf(row: ClaimRow, c: ChangeClaim): ClaimedChange {
   return {
     lockedByOthers: row.locked,
     householdSerials: serialsUpTo(row.last_household, c.numbers.households),
@@ -590,7 +637,8 @@ export async function writeChange(
     );
   }
   if (ctes.length === 0) return;
-  await sql`WITH ${sql.join(ctes)} SELECT 1`.execute(trx);
+  // Its reply is not read: on PostgreSQL it travels with the transaction's next statement (the log entry).
+  await unreadReply(sql`WITH ${sql.join(ctes)} SELECT 1`).execute(trx);
 }
 
 const changeColumns = [
