@@ -223,7 +223,11 @@ function pipelineUnread(pool: pg.Pool): void {
     let begun = false;
     target.query = (...args: unknown[]) => {
       const [text, values] = args;
-      if (typeof text !== 'string') return write(args);
+      if (typeof text !== 'string') {
+        // A COPY or a cursor (a query object): pg refuses these in pipeline mode; none may pass what is held.
+        if (held.length > 0) throw new Error('a query object cannot follow a held statement');
+        return write(args);
+      }
       const withoutValues = values === undefined || (Array.isArray(values) && values.length === 0);
       if (!inTransaction && withoutValues && TRANSACTION_START.test(text)) {
         inTransaction = true;
