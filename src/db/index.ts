@@ -197,8 +197,8 @@ const NO_ROWS = { command: 'SELECT', rowCount: 0, rows: [], fields: [] };
  * Whatever the client writes in one turn of the event loop goes out in one write (the socket is corked
  * until the turn ends): the held statements with the next, and the statements `pipelined` sends together.
  * Each write is a system call that also wakes the server's process: a quarter of the Node CPU of a change
- * went to them. A counter transaction (a search, an inquiry: three or four statements; a change: six to
- * eight) so saves a round trip and a write for each statement held.
+ * went to them. A counter transaction (a search, an inquiry, a change) so saves a round trip and a write
+ * for each statement held.
  */
 function pipelineUnread(pool: pg.Pool): void {
   pool.on('connect', (client) => {

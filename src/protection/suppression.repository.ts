@@ -101,19 +101,8 @@ export async function lockSuppression(
 /**
  * Suppressions in force at `now` (on `today`) for any of the persons or households given: started, not
  * released, not under a temporary release lasting past `now`. The end date is deliberately not consulted.
+ * A statement (for sending with others too), or undefined when there is nothing to look for.
  */
-export async function findInForce(
-  db: Executor,
-  lgCode: string,
-  target: { personNos: readonly string[]; householdNos: readonly string[] },
-  now: Date,
-  today: string,
-  process?: 'change' | 'certificate' | 'inquiry',
-): Promise<SuppressionRow[]> {
-  return (await inForceQuery(db, lgCode, target, now, today, process)?.execute()) ?? [];
-}
-
-/** The statement of `findInForce` (for sending with others); undefined when there is nothing to look for. */
 export function inForceQuery(
   db: Executor,
   lgCode: string,

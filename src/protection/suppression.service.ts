@@ -136,16 +136,19 @@ export async function suppressionsByPerson(
   today: string,
 ): Promise<Map<string, SuppressionHit[]>> {
   const result = new Map<string, SuppressionHit[]>(persons.map((p) => [p.personNo, []]));
-  const rows = await repo.findInForce(
-    db,
-    lgCode,
-    {
-      personNos: [...new Set(persons.map((p) => p.personNo))],
-      householdNos: [...new Set(persons.map((p) => p.householdNo).filter(Boolean))],
-    },
-    now,
-    today,
-  );
+  const rows =
+    (await repo
+      .inForceQuery(
+        db,
+        lgCode,
+        {
+          personNos: [...new Set(persons.map((p) => p.personNo))],
+          householdNos: [...new Set(persons.map((p) => p.householdNo).filter(Boolean))],
+        },
+        now,
+        today,
+      )
+      ?.execute()) ?? [];
   for (const p of persons) {
     const hits = rows
       .filter(
