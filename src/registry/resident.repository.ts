@@ -132,7 +132,10 @@ export function lockHouseholdsOfQuery(
 /**
  * The current members of the households these persons are in now, locked, in household order and then as
  * `findHouseholdMembers` orders them. Sent right after `lockHouseholdsOfQuery` (`pipelined`), it runs
- * once those households are locked, and its snapshot, taken then, sees a member added meanwhile.
+ * once those households are locked, and its snapshot, taken then, sees a member added meanwhile. Should a
+ * mover have changed household between the two, it also locks the members of the new one, whose household
+ * is not locked: the caller then takes its slower path (persons, then their household), which already
+ * locks persons before their household in that race.
  */
 export function membersOfHouseholdsOfQuery(trx: Trx, lgCode: string, personNos: readonly string[]) {
   return trx
