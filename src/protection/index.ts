@@ -1,8 +1,8 @@
 /**
  * Protection (抑止 and 支援措置): what other modules and the app may use.
  *
- * Enforcement for other services: `checkSuppression` (inside their transaction; or in two steps,
- * `suppressionCheckQuery` sent with other statements and `judgeSuppression` of its rows), `issuanceBlock` and
+ * Enforcement for other services: `checkSuppression` (inside their transaction; or `suppressionLookUp`,
+ * whose statement they send with others and whose `judge` they give its rows), `issuanceBlock` and
  * `consumeCaseRelease` (certificates); display: `suppressionsByPerson`; monitoring: `findProtectedPersons`.
  */
 export { findProtectedPersons, insertSupportMeasure } from './support-measure.repository.js';
@@ -10,11 +10,11 @@ export {
   ISSUANCE_SUPPRESSION_TOPIC,
   SuppressionService,
   checkSuppression,
-  judgeSuppression,
-  suppressionCheckQuery,
+  suppressionLookUp,
   suppressionsByPerson,
   type ProtectionSettings,
   type SuppressionCheck,
+  type SuppressionLookUp,
 } from './suppression.service.js';
 export {
   DEADLINE_NOTICE_DAYS,

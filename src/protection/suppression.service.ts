@@ -4,7 +4,7 @@
  * release of a certificate-process suppression writes an outbox message (kiosk issuance and Juki-net
  * consume it). Temporary releases are local: they lapse by themselves and send nothing.
  */
-import type { Transaction } from 'kysely';
+import type { Compilable, Transaction } from 'kysely';
 import { appendAccessLog, type AuditContext } from '../audit/index.js';
 import type { Database, Db } from '../db/index.js';
 import {
@@ -76,28 +76,34 @@ export async function checkSuppression(
   now: Date,
   today: string,
 ): Promise<SuppressionHit[]> {
-  return judgeSuppression(
-    (await suppressionCheckQuery(trx, lgCode, input, now, today)?.execute()) ?? [],
-    input,
-    today,
-  );
+  const rows = (await repo.inForceQuery(trx, lgCode, input, now, today, input.process)?.execute()) ?? [];
+  return judgeSuppression(rows, input, today);
 }
 
-/**
- * `checkSuppression` in two steps, for a service that sends the look-up together with other statements
- * (`pipelined`): the statement (undefined when nothing is to be checked), then the judgement of its rows.
- */
-export function suppressionCheckQuery(
+/** `checkSuppression` in two steps, for a service that sends the look-up with other statements. */
+export interface SuppressionLookUp {
+  /** The look-up (undefined when there is nothing to look for), for `pipelined`. */
+  readonly statement: Compilable<unknown> | undefined;
+  /** Throws or returns as `checkSuppression` does, given the rows the statement gave, passed on unread. */
+  judge(rows: readonly unknown[]): SuppressionHit[];
+}
+
+export function suppressionLookUp(
   trx: Transaction<Database>,
   lgCode: string,
   input: SuppressionCheck,
   now: Date,
   today: string,
-) {
-  return repo.inForceQuery(trx, lgCode, input, now, today, input.process);
+): SuppressionLookUp {
+  const statement = repo.inForceQuery(trx, lgCode, input, now, today, input.process);
+  return {
+    statement,
+    // The rows are the statement's own: they never leave this module as anything a caller could read.
+    judge: (rows) => judgeSuppression(rows as readonly repo.SuppressionRow[], input, today),
+  };
 }
 
-export function judgeSuppression(
+function judgeSuppression(
   rows: readonly repo.SuppressionRow[],
   input: SuppressionCheck,
   today: string,

@@ -56,7 +56,7 @@ import {
   type PreviousAddress,
   type ResidentStatus,
 } from './resident.js';
-import { judgeSuppression, suppressionCheckQuery, type SuppressionCheck } from '../protection/index.js';
+import { suppressionLookUp, type SuppressionCheck } from '../protection/index.js';
 import { parseInput } from './parse.js';
 import { flowCountsOf } from './statistics.js';
 import {
@@ -1374,13 +1374,12 @@ export class ChangeService {
     // rolls the claim back with the rest (in the embedded database the numbers stepped too).
     const lookUp = d.skipSuppression
       ? undefined
-      : suppressionCheckQuery(trx, actor.lgCode, suppression, now, processedOn);
-    const [inForce, claimRows] = lookUp
-      ? await pipelined(trx, [lookUp, repo.claimChangeQuery(trx, claim)] as const)
-      : [[], (await repo.claimChangeQuery(trx, claim).execute(trx)).rows];
-    const confirmedSuppressions = d.skipSuppression
-      ? []
-      : judgeSuppression(inForce, suppression, processedOn);
+      : suppressionLookUp(trx, actor.lgCode, suppression, now, processedOn);
+    const claimStatement = repo.claimChangeQuery(trx, claim);
+    const [inForce, claimRows] = lookUp?.statement
+      ? await pipelined(trx, [lookUp.statement, claimStatement] as const)
+      : [[], (await claimStatement.execute(trx)).rows];
+    const confirmedSuppressions = lookUp ? lookUp.judge(inForce) : [];
     const claimed = repo.claimedOf(claimRows[0]!, claim);
     if (claimed.lockedByOthers) {
       throw refuse(
