@@ -24,6 +24,7 @@ import * as m0018 from './migrations/0018_numbers_once.js';
 import * as m0019 from './migrations/0019_flow_counts.js';
 import * as m0020 from './migrations/0020_change_index_covering.js';
 import * as m0021 from './migrations/0021_resident_key_covering.js';
+import * as m0022 from './migrations/0022_resident_reading.js';
 
 const migrations: Record<string, Migration> = {
   '0001_register': m0001,
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0019_flow_counts': m0019,
   '0020_change_index_covering': m0020,
   '0021_resident_key_covering': m0021,
+  '0022_resident_reading': m0022,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database, whatever its tables

@@ -11,6 +11,7 @@ import {
   type Transaction,
 } from 'kysely';
 import { textArray, unreadReply, type Database, type Db } from '../db/index.js';
+import { isKana } from '../shared/index.js';
 
 export type Trx = Transaction<Database>;
 type Executor = Db | Trx;
@@ -832,13 +833,19 @@ function startsWith(
   column: 'h.kana_norm' | 'h.name_norm' | 'h.address_norm',
   prefix: string,
 ): HistoryCondition {
+  const range = prefixRange(column, prefix);
+  // No successor for U+10FFFF: LIKE (correct, maybe slower) for that one case.
+  return range ? () => range : (eb) => eb(column, 'like', likePrefix(prefix));
+}
+
+/** `startsWith` as the range alone; undefined where the last character has no successor (U+10FFFF). */
+function prefixRange(column: string, prefix: string): RawBuilder<SqlBool> | undefined {
   const chars = [...prefix];
   const last = chars.pop()?.codePointAt(0);
-  // No successor for U+10FFFF: LIKE (correct, maybe slower) for that one case.
-  if (last === undefined || last >= 0x10ffff) return (eb) => eb(column, 'like', likePrefix(prefix));
+  if (last === undefined || last >= 0x10ffff) return undefined;
   const next = last + 1 === 0xd800 ? 0xe000 : last + 1; // surrogates are not characters
   const upper = `${chars.join('')}${String.fromCodePoint(next)}`;
-  return () => sql<SqlBool>`(${sql.ref(column)} ~>=~ ${prefix} AND ${sql.ref(column)} ~<~ ${upper})`;
+  return sql<SqlBool>`(${sql.ref(column)} ~>=~ ${prefix} AND ${sql.ref(column)} ~<~ ${upper})`;
 }
 
 /** Snapshots a name or address alone may match before a search is refused as too broad. */
@@ -914,10 +921,17 @@ export async function searchResidents(
   lgCode: string,
   f: SearchFilter,
 ): Promise<{ total: number; rows: Array<ResidentRow & { kana_sort: string }>; tooMany?: true }> {
-  // Live and archived 除票 alike: one search covers both stores (views of migration 0010).
-  let q = db.selectFrom('resident_all as r').where('r.lg_code', '=', lgCode);
+  // Live and archived 除票 alike: one search covers both stores (views of migration 0010). The criteria
+  // other than the texts are kept as filters, applied to each part of the listing.
+  const persons = () => db.selectFrom('resident_all as r').where('r.lg_code', '=', lgCode);
+  type Persons = ReturnType<typeof persons>;
+  let filters: Array<(q: Persons) => Persons> = [];
+  const filtered = () => filters.reduce((q, f) => f(q), persons());
+  const where = (f: (q: Persons) => Persons) => {
+    filters = [...filters, f];
+  };
   const everHad = (build: (h: ReturnType<typeof historyOf>) => ReturnType<typeof historyOf>) =>
-    q.where('r.person_no', 'in', build(historyOf()));
+    where((q) => q.where('r.person_no', 'in', build(historyOf())));
   const historyOf = () =>
     db.selectFrom('resident_history_all as h').select('h.person_no').where('h.lg_code', '=', lgCode);
 
@@ -968,23 +982,26 @@ export async function searchResidents(
   // the text criteria still to apply.
   let candidates: string[] | undefined;
   let pending: HistoryCondition[][] = [];
+  /** The candidates are the name's matches, nothing else probed first. */
+  let nameFirst = false;
   for (const conditions of texts) {
     if (candidates) pending.push(conditions);
     else {
       candidates = await probe(conditions);
       if (!candidates) pending.push(conditions);
+      else nameFirst = Boolean(f.nameNorm) && conditions === texts[0];
     }
   }
   if (!candidates && pending.length > 0 && !narrowed) return { total: 0, rows: [], tooMany: true };
 
   if (f.addressCode) {
     const code = f.addressCode;
-    q = everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));
+    everHad((h) => h.where(sql<string>`h.record->'address'->>'code'`, 'like', `${code}%`));
   }
   if (f.birthFrom || f.birthTo) {
     // One snapshot within both bounds: a range scan of resident_history_birth (two separate criteria each
     // matched half the register and left the planner hashing every current record).
-    q = everHad((h) => {
+    everHad((h) => {
       let b = h;
       if (f.birthFrom) b = b.where('h.birth_sort', '>=', f.birthFrom);
       if (f.birthTo) b = b.where('h.birth_sort', '<=', f.birthTo);
@@ -994,48 +1011,78 @@ export async function searchResidents(
   // Only the snapshots where a number changed are in the numbers' indexes (migration 0018); the flag is
   // written as is, so that a plan for any parameters still proves the indexes' predicate.
   if (f.myNumberIndex) {
-    q = everHad((h) =>
-      h.where('h.my_number_index', '=', f.myNumberIndex!).where(sql<boolean>`h.numbers_new`),
-    );
+    everHad((h) => h.where('h.my_number_index', '=', f.myNumberIndex!).where(sql<boolean>`h.numbers_new`));
   }
   if (f.residentCode) {
-    q = everHad((h) => h.where('h.resident_code', '=', f.residentCode!).where(sql<boolean>`h.numbers_new`));
+    everHad((h) => h.where('h.resident_code', '=', f.residentCode!).where(sql<boolean>`h.numbers_new`));
   }
-  if (f.residenceCardNo) q = everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));
-  if (f.householdNo) q = everHad((h) => h.where('h.household_no', '=', f.householdNo!));
-  if (f.personNo) q = q.where('r.person_no', '=', f.personNo);
-  if (f.sex) q = q.where(sql<string>`r.record->>'sex'`, '=', f.sex);
-  if (f.status === 'current') q = q.where('r.status', '=', 'current');
-  if (f.status === 'removed') q = q.where('r.status', '<>', 'current');
+  if (f.residenceCardNo) everHad((h) => h.where('h.residence_card_no', '=', f.residenceCardNo!));
+  if (f.householdNo) everHad((h) => h.where('h.household_no', '=', f.householdNo!));
+  const { personNo, sex } = f;
+  if (personNo) where((q) => q.where('r.person_no', '=', personNo));
+  if (sex) where((q) => q.where(sql<string>`r.record->>'sex'`, '=', sex));
+  if (f.status === 'current') where((q) => q.where('r.status', '=', 'current'));
+  if (f.status === 'removed') where((q) => q.where('r.status', '<>', 'current'));
 
   if (!candidates && pending.length > 0) {
     // Every text matched too many on its own: the other criteria first, then the texts within them.
-    const allowed = await q
+    const allowed = await filtered()
       .select('r.person_no')
       .limit(most + 1)
       .execute();
     if (allowed.length <= most) candidates = allowed.map((r) => r.person_no);
     else {
       // Broad on every side (a birth year and a common name): the planner combines them.
-      for (const conditions of pending) q = everHad((h) => h.where(anyOf(conditions)));
+      for (const conditions of pending) everHad((h) => h.where(anyOf(conditions)));
       pending = [];
     }
   }
+  // The persons whose current reading starts with the name typed are all among the name's matches (the
+  // reading is in the history too), and read so from an index range of the current records, in kana order
+  // (migration 0022), instead of one primary-key leaf each. Only for a name typed in kana (a name in kanji
+  // or letters is no reading's start), and not where a later text narrowed the matches.
+  const reading =
+    nameFirst && pending.length === 0 && match === 'prefix' && f.nameNorm && isKana(f.nameNorm)
+      ? f.nameNorm
+      : undefined;
   if (candidates) {
     for (const conditions of pending) candidates = await within(candidates, conditions);
     if (candidates.length === 0) return { total: 0, rows: [] };
-    q = q.where(personIn('r', candidates));
   }
+  const readingRange = (column: string) => (reading ? prefixRange(column, reading) : undefined);
+  const [byReading, othersByReading] = [readingRange('r.kana_sort'), readingRange('k.kana_sort')];
+  const listedColumns = ['r.person_no', 'r.kana_sort'] as const;
+  const matches = !candidates
+    ? filtered().select(listedColumns)
+    : byReading && othersByReading
+      ? filtered()
+          .where(byReading)
+          .select(listedColumns)
+          .unionAll(
+            // The others (found by another name or a past reading, or removed to the archive before a
+            // reading changed…): each by its primary key.
+            filtered()
+              .where(
+                sql<boolean>`r.person_no = ANY(ARRAY(SELECT unnest(${textArray(candidates, 'bpchar')}) EXCEPT ${db
+                  .selectFrom('resident_all as k')
+                  .select('k.person_no')
+                  .where('k.lg_code', '=', lgCode)
+                  .where(othersByReading)}))`,
+              )
+              .select(listedColumns),
+          )
+      : filtered().where(personIn('r', candidates)).select(listedColumns);
 
   // The page and the count of all matches in one pass over them (count(*) OVER () before the LIMIT): the
-  // persons in kana order, read from the primary key alone where no criterion needs the record (its
-  // columns include kana_sort and status, migration 0021). A page past the end has no row to carry the
+  // persons in kana order, read from the indexes alone where no criterion needs the record (the primary
+  // key includes kana_sort and status, migration 0021). A page past the end has no row to carry the
   // count, so it is counted on its own.
-  const listed = await q
-    .select(['r.person_no', sql<string>`count(*) OVER ()`.as('full_count')])
+  const listing = db.selectFrom(matches.as('m'));
+  const listed = await listing
+    .select(['m.person_no', sql<string>`count(*) OVER ()`.as('full_count')])
     // Code-point order: the same on every server whatever its locale (hiragana sort in 五十音 order).
-    .orderBy(sql`r.kana_sort COLLATE "C"`)
-    .orderBy('r.person_no')
+    .orderBy(sql`m.kana_sort COLLATE "C"`)
+    .orderBy('m.person_no')
     .limit(f.limit)
     .offset(f.offset)
     .execute();
@@ -1044,7 +1091,9 @@ export async function searchResidents(
       ? Number(listed[0]!.full_count)
       : f.offset === 0
         ? 0
-        : Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+        : Number(
+            (await listing.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+          );
   // Then the records of the page's persons only, shown in the listing's order. Within the transaction a
   // person listed may meanwhile have been purged (150 years after removal): such a row is left out.
   const pageNos = listed.map((r) => r.person_no);

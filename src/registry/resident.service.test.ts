@@ -244,6 +244,42 @@ describe('search', () => {
     expect(page9.total).toBe(4);
     expect((await residents.search(actor, { name: 'ありえないなまえ' })).total).toBe(0);
   });
+
+  it('lists the persons found by their reading now and by a past one together, in kana order', async () => {
+    // His reading was スギタ: a search from す finds him by that past reading, and lists him by his current
+    // one after スズキ and スミス, whose current readings start with す (an index range of migration 0022).
+    const renamed = await changes.moveIn(
+      actor,
+      moveInOf([
+        person({
+          name: { family: '杉田', given: '一郎' },
+          reading: { family: 'スギタ', given: 'イチロウ', status: 'certified' },
+        }),
+      ]),
+    );
+    await changes.correct(actor, {
+      effectiveDate: '2026-11-26',
+      personNo: no(renamed),
+      kind: 'exOfficioCorrection',
+      patch: {
+        name: { family: '矢田', given: '一郎' },
+        reading: { family: 'ヤダ', given: 'イチロウ', status: 'certified' },
+      },
+    });
+    expect(await found({ name: 'すぎ' })).toEqual([no(renamed)]);
+    const page1 = await residents.search(actor, { name: 'す', pageSize: 2 });
+    expect(page1.hits.map((h) => h.personNo)).toEqual([no(sato), no(smith)]);
+    expect(page1.total).toBe(3);
+    const page2 = await residents.search(actor, { name: 'す', pageSize: 2, page: 2 });
+    expect(page2.hits.map((h) => [h.personNo, h.reading])).toEqual([[no(renamed), 'ヤダ　イチロウ']]);
+    expect(page2.total).toBe(3);
+    expect((await residents.search(actor, { name: 'す', pageSize: 2, page: 3 })).total).toBe(3);
+    // The criteria apply to both: by current reading (スミス) and by a past one (矢田).
+    expect(await found({ name: 'す', sex: 'male' })).toEqual([no(smith), no(renamed)]);
+    expect(await found({ name: 'す', sex: 'female' })).toEqual([no(sato)]);
+    // A reading typed in full is found from the range alone.
+    expect(await found({ name: 'すずきはなこ' })).toEqual([no(sato)]);
+  });
 });
 
 describe('inquiry', () => {
