@@ -1059,8 +1059,7 @@ export async function searchResidents(
           .where(byReading)
           .select(listedColumns)
           .unionAll(
-            // The others (found by another name or a past reading, or removed to the archive before a
-            // reading changed…): each by its primary key.
+            // The others (found by a kanji or Latin name, an alias or a past reading): each by its key.
             filtered()
               .where(
                 sql<boolean>`r.person_no = ANY(ARRAY(SELECT unnest(${textArray(candidates, 'bpchar')}) EXCEPT ${db

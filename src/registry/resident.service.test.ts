@@ -277,6 +277,8 @@ describe('search', () => {
     // The criteria apply to both: by current reading (スミス) and by a past one (矢田).
     expect(await found({ name: 'す', sex: 'male' })).toEqual([no(smith), no(renamed)]);
     expect(await found({ name: 'す', sex: 'female' })).toEqual([no(sato)]);
+    // An address narrows the name's matches: the range is then not used (スミス lives elsewhere).
+    expect(await found({ name: 'す', address: '北区緑町' })).toEqual([no(sato)]);
     // A reading typed in full is found from the range alone.
     expect(await found({ name: 'すずきはなこ' })).toEqual([no(sato)]);
   });
