@@ -925,11 +925,9 @@ export async function searchResidents(
   // other than the texts are kept as filters, applied to each part of the listing.
   const persons = () => db.selectFrom('resident_all as r').where('r.lg_code', '=', lgCode);
   type Persons = ReturnType<typeof persons>;
-  let filters: Array<(q: Persons) => Persons> = [];
+  const filters: Array<(q: Persons) => Persons> = [];
   const filtered = () => filters.reduce((q, f) => f(q), persons());
-  const where = (f: (q: Persons) => Persons) => {
-    filters = [...filters, f];
-  };
+  const where = (f: (q: Persons) => Persons) => filters.push(f);
   const everHad = (build: (h: ReturnType<typeof historyOf>) => ReturnType<typeof historyOf>) =>
     where((q) => q.where('r.person_no', 'in', build(historyOf())));
   const historyOf = () =>

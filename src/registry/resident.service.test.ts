@@ -279,7 +279,7 @@ describe('search', () => {
     expect(await found({ name: 'す', sex: 'female' })).toEqual([no(sato)]);
     // An address narrows the name's matches: the range is then not used (スミス lives elsewhere).
     expect(await found({ name: 'す', address: '北区緑町' })).toEqual([no(sato)]);
-    // A reading typed in full is found from the range alone.
+    // A whole reading typed: the one person whose current reading it is.
     expect(await found({ name: 'すずきはなこ' })).toEqual([no(sato)]);
   });
 });
